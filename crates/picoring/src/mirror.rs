@@ -1,0 +1,352 @@
+//! The mirrored core: typed storage of `capacity` slots, positions, and windows.
+//!
+//! This is the one place that knows how a position becomes a slot and a slot becomes an
+//! address. Every structure of the crate keeps its indices as *positions* and asks the
+//! [`Mirror`] for windows.
+//!
+//! # Positions
+//!
+//! A position is a counter in `0..2 * capacity` that wraps to 0 after `2 * capacity - 1`.
+//! The extra lap tells a full ring from an empty one, so every slot is usable and
+//! `len = distance(tail, head)`; the slot of a position is `pos` or `pos - capacity`. This
+//! works for every capacity, not only powers of two, needs no division, and never drifts
+//! (a counter that wraps at `2^64` would, for a capacity that is not a power of two).
+//!
+//! # Windows
+//!
+//! A window is `len <= capacity` consecutive slots starting at a position. It starts in the
+//! first copy and may run into the second, which shows the same memory, so it is always one
+//! contiguous run of addresses. No window covers a slot twice (invariant 1).
+//!
+//! # The exact period (invariant 2)
+//!
+//! The mapping repeats every `capacity * size_of::<T>()` bytes, which must be a multiple of
+//! the mapping granularity `g` (a power of two). So `capacity` is rounded up to a multiple of
+//! `g / gcd(size_of::<T>(), g)`: the smallest period is `lcm(size_of::<T>(), g)` bytes.
+
+use std::marker::PhantomData;
+use std::mem::{align_of, size_of};
+use std::ptr::NonNull;
+
+use crate::Error;
+use crate::os::{self, Mapping};
+
+/// The unit in which ring memory is mapped, in bytes.
+///
+/// A ring's byte size, `capacity() * size_of::<T>()`, is always a multiple of it: 4 KiB pages
+/// on Linux x86-64, 16 KiB on Apple silicon, the 64 KiB allocation granularity on Windows.
+///
+/// # Examples
+///
+/// ```
+/// let g = picoring::granularity();
+/// assert!(g.is_power_of_two());
+///
+/// let ring = picoring::PicoRing::<[u8; 3]>::with_capacity(1).unwrap();
+/// assert_eq!(ring.capacity() * 3 % g, 0);
+/// ```
+pub fn granularity() -> usize {
+    os::granularity()
+}
+
+/// The capacity that a request for `min` slots of `size`-byte, `align`-aligned elements gets
+/// when mapped in units of `granularity` bytes.
+///
+/// # Errors
+///
+/// [`Error::ZeroCapacity`], [`Error::AlignmentTooLarge`], or [`Error::CapacityOverflow`] when
+/// positions (`4 * capacity`) or the mapping (`2 * capacity * size` bytes) overflow.
+pub(crate) fn rounded_capacity(
+    min: usize,
+    size: usize,
+    align: usize,
+    granularity: usize,
+) -> Result<usize, Error> {
+    debug_assert!(granularity.is_power_of_two());
+    if min == 0 {
+        return Err(Error::ZeroCapacity);
+    }
+    if align > granularity {
+        return Err(Error::AlignmentTooLarge { align, granularity });
+    }
+    let capacity = if size == 0 {
+        min
+    } else {
+        let unit = granularity / gcd(size, granularity);
+        let capacity = min
+            .checked_next_multiple_of(unit)
+            .ok_or(Error::CapacityOverflow)?;
+        let bytes = capacity.checked_mul(size).ok_or(Error::CapacityOverflow)?;
+        if bytes > isize::MAX as usize / 2 {
+            return Err(Error::CapacityOverflow);
+        }
+        capacity
+    };
+    if capacity > usize::MAX / 4 {
+        return Err(Error::CapacityOverflow);
+    }
+    Ok(capacity)
+}
+
+fn gcd(mut a: usize, mut b: usize) -> usize {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Passes a pointer through a barrier the optimiser cannot see through.
+///
+/// The two copies of a slot are two addresses of one memory, which the compiler does not
+/// know: left alone, it may assume a write through one copy leaves the other unchanged and
+/// reuse a stale read (research/picoring.md 3.1). Every window starts from a laundered base,
+/// so each operation reads memory afresh and finishes its writes before the next one.
+#[inline(always)]
+fn launder<T>(ptr: *mut T) -> *mut T {
+    #[cfg(all(
+        not(miri),
+        any(
+            target_arch = "x86_64",
+            target_arch = "x86",
+            target_arch = "aarch64",
+            target_arch = "arm",
+            target_arch = "riscv64",
+            target_arch = "riscv32",
+            target_arch = "loongarch64"
+        )
+    ))]
+    {
+        let mut ptr = ptr;
+        // SAFETY: the template is a comment: the asm executes no instruction and returns the
+        // pointer unchanged. Without `nomem`/`pure`, the compiler must assume it reads and
+        // writes memory, which is the barrier wanted here.
+        unsafe { core::arch::asm!("/* {0} */", inout(reg) ptr, options(nostack, preserves_flags)) };
+        ptr
+    }
+    #[cfg(not(all(
+        not(miri),
+        any(
+            target_arch = "x86_64",
+            target_arch = "x86",
+            target_arch = "aarch64",
+            target_arch = "arm",
+            target_arch = "riscv64",
+            target_arch = "riscv32",
+            target_arch = "loongarch64"
+        )
+    )))]
+    {
+        std::hint::black_box(ptr)
+    }
+}
+
+/// Typed mirrored storage of `capacity` slots of `T`.
+///
+/// It owns the mapping, not the values: which slots hold a live `T` is the business of the
+/// structure above, which also drops them.
+pub(crate) struct Mirror<T> {
+    /// First slot of the first copy (dangling for zero-sized `T`).
+    ptr: NonNull<T>,
+    capacity: usize,
+    /// `None` for zero-sized `T`, which needs no memory.
+    mapping: Option<Mapping>,
+    _slots: PhantomData<T>,
+}
+
+// SAFETY: the mirror is storage for `T`s; moving it to another thread moves those values.
+unsafe impl<T: Send> Send for Mirror<T> {}
+// SAFETY: shared access hands out `&T` at most; heap-backend bookkeeping is behind a mutex.
+unsafe impl<T: Sync> Sync for Mirror<T> {}
+
+impl<T> Mirror<T> {
+    /// Maps storage for at least `min` slots.
+    ///
+    /// # Errors
+    ///
+    /// See [`rounded_capacity`]; [`Error::Map`] when the OS refuses the mapping.
+    pub(crate) fn with_capacity(min: usize) -> Result<Mirror<T>, Error> {
+        let size = size_of::<T>();
+        let capacity = rounded_capacity(min, size, align_of::<T>(), os::granularity())?;
+        if size == 0 {
+            return Ok(Mirror {
+                ptr: NonNull::dangling(),
+                capacity,
+                mapping: None,
+                _slots: PhantomData,
+            });
+        }
+        let mapping = Mapping::new(capacity * size)?;
+        Ok(Mirror {
+            // The mapping is granularity-aligned, and `align_of::<T>() <= granularity`.
+            ptr: mapping.base().cast(),
+            capacity,
+            mapping: Some(mapping),
+            _slots: PhantomData,
+        })
+    }
+
+    /// The number of slots, every one of them usable.
+    #[inline]
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The slot that `pos` refers to.
+    #[inline]
+    pub(crate) fn slot(&self, pos: usize) -> usize {
+        debug_assert!(pos < 2 * self.capacity, "position {pos} out of range");
+        if pos >= self.capacity {
+            pos - self.capacity
+        } else {
+            pos
+        }
+    }
+
+    /// The position `n` slots after `pos`.
+    #[inline]
+    pub(crate) fn add(&self, pos: usize, n: usize) -> usize {
+        debug_assert!(pos < 2 * self.capacity && n <= self.capacity);
+        let next = pos + n;
+        if next >= 2 * self.capacity {
+            next - 2 * self.capacity
+        } else {
+            next
+        }
+    }
+
+    /// The number of slots from `from` to `to`: the length of a ring whose tail is `from`
+    /// and whose head is `to`.
+    #[inline]
+    pub(crate) fn distance(&self, from: usize, to: usize) -> usize {
+        debug_assert!(from < 2 * self.capacity && to < 2 * self.capacity);
+        let d = if to >= from {
+            to - from
+        } else {
+            to + 2 * self.capacity - from
+        };
+        debug_assert!(d <= self.capacity, "positions {from}..{to} are more than a lap apart");
+        d
+    }
+
+    /// The first of `len` contiguous slots starting at `pos`.
+    ///
+    /// The pointer is valid for `len <= capacity` slots; making it into a reference is the
+    /// caller's business (which slots are initialised, who may write).
+    #[inline]
+    pub(crate) fn window(&self, pos: usize, len: usize) -> *mut T {
+        debug_assert!(len <= self.capacity, "a window longer than the ring");
+        let slot = self.slot(pos);
+        // SAFETY: the mapping holds `2 * capacity` slots and `slot < capacity`, so the
+        // result stays inside it; for zero-sized `T` the offset is a no-op.
+        unsafe { launder(self.ptr.as_ptr()).add(slot) }
+    }
+
+    /// Reports that the window `(pos, len)` was written, before it is published.
+    ///
+    /// # Safety
+    ///
+    /// `len <= capacity`; nobody holds a reference into the window's slots, or reads or
+    /// writes them from another thread, until this returns.
+    #[inline(always)]
+    pub(crate) unsafe fn written(&self, pos: usize, len: usize) {
+        if let Some(mapping) = &self.mapping {
+            let size = size_of::<T>();
+            // SAFETY: the window lies in the mapping (see `window`); the rest is forwarded.
+            unsafe { mapping.written(self.slot(pos) * size, len * size) };
+        }
+    }
+
+    /// Reports that the window `(pos, len)` is lent out as a mutable slice.
+    #[inline(always)]
+    pub(crate) fn lend(&self, pos: usize, len: usize) {
+        if let Some(mapping) = &self.mapping {
+            let size = size_of::<T>();
+            mapping.lend(self.slot(pos) * size, len * size);
+        }
+    }
+
+    /// Ends the effect of an earlier [`Mirror::lend`]; every reader calls it first.
+    #[inline(always)]
+    pub(crate) fn settle(&self) {
+        if let Some(mapping) = &self.mapping {
+            mapping.settle();
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Mirror<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mirror")
+            .field("capacity", &self.capacity)
+            .field("mapping", &self.mapping)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_follows_the_lcm_rule() {
+        let g = 4096;
+        assert_eq!(rounded_capacity(1, 1, 1, g).unwrap(), 4096);
+        assert_eq!(rounded_capacity(4096, 1, 1, g).unwrap(), 4096);
+        assert_eq!(rounded_capacity(4097, 1, 1, g).unwrap(), 8192);
+        assert_eq!(rounded_capacity(1, 3, 1, g).unwrap(), 4096);
+        assert_eq!(rounded_capacity(1, 12, 4, g).unwrap(), 1024);
+        assert_eq!(rounded_capacity(1, 24, 8, g).unwrap(), 512);
+        assert_eq!(rounded_capacity(1, 48, 8, g).unwrap(), 256);
+        assert_eq!(rounded_capacity(1, 100, 4, g).unwrap(), 1024);
+        assert_eq!(rounded_capacity(1, 4096, 1, g).unwrap(), 1);
+        assert_eq!(rounded_capacity(3, 4096, 1, g).unwrap(), 3);
+        assert_eq!(rounded_capacity(1, 4100, 4, g).unwrap(), 1024);
+        assert_eq!(rounded_capacity(1, 65536, 1, g).unwrap(), 1);
+        for size in 1..300 {
+            let cap = rounded_capacity(1, size, 1, g).unwrap();
+            assert_eq!(cap * size % g, 0, "size {size}");
+            assert_eq!(cap * size, lcm(size, g), "size {size}: the smallest period");
+        }
+    }
+
+    fn lcm(a: usize, b: usize) -> usize {
+        a / gcd(a, b) * b
+    }
+
+    #[test]
+    fn rounding_refuses_bad_requests() {
+        let g = 4096;
+        assert!(matches!(rounded_capacity(0, 1, 1, g), Err(Error::ZeroCapacity)));
+        assert!(matches!(rounded_capacity(0, 0, 1, g), Err(Error::ZeroCapacity)));
+        assert!(matches!(
+            rounded_capacity(1, 8192, 8192, g),
+            Err(Error::AlignmentTooLarge { align: 8192, granularity: 4096 })
+        ));
+        assert!(matches!(rounded_capacity(usize::MAX, 1, 1, g), Err(Error::CapacityOverflow)));
+        assert!(matches!(rounded_capacity(usize::MAX, 0, 1, g), Err(Error::CapacityOverflow)));
+        assert!(matches!(rounded_capacity(usize::MAX / 8, 16, 1, g), Err(Error::CapacityOverflow)));
+        assert!(matches!(
+            rounded_capacity(isize::MAX as usize / 2 + 1, 1, 1, g),
+            Err(Error::CapacityOverflow)
+        ));
+        assert_eq!(rounded_capacity(usize::MAX / 4, 0, 1, g).unwrap(), usize::MAX / 4);
+    }
+
+    #[test]
+    fn positions_wrap_after_two_laps() {
+        let m = Mirror::<u8>::with_capacity(1).unwrap();
+        let cap = m.capacity();
+        assert_eq!(m.slot(0), 0);
+        assert_eq!(m.slot(cap - 1), cap - 1);
+        assert_eq!(m.slot(cap), 0);
+        assert_eq!(m.slot(2 * cap - 1), cap - 1);
+        assert_eq!(m.add(2 * cap - 1, 1), 0);
+        assert_eq!(m.add(cap, cap), 0);
+        assert_eq!(m.add(3, cap), cap + 3);
+        assert_eq!(m.distance(0, 0), 0);
+        assert_eq!(m.distance(0, cap), cap);
+        assert_eq!(m.distance(cap + 5, 5), cap);
+        assert_eq!(m.distance(2 * cap - 1, 0), 1);
+        assert_eq!(m.distance(2 * cap - 1, cap - 2), cap - 1);
+    }
+}
