@@ -9,7 +9,10 @@ use picoring::PicoRing;
 fn main() -> Result<(), picoring::Error> {
     let mut ring = PicoRing::<u8>::with_capacity(4096)?;
     let cap = ring.capacity();
-    println!("capacity {cap} bytes (mapping granularity {} bytes)", picoring::granularity());
+    println!(
+        "capacity {cap} bytes (mapping granularity {} bytes)",
+        picoring::granularity()
+    );
 
     // Park the head and tail 5 bytes before the physical end.
     ring.push_slice(&vec![b'.'; cap - 5]);
@@ -47,7 +50,11 @@ fn main() -> Result<(), picoring::Error> {
     let mut samples = PicoRing::<Sample>::with_capacity(1)?;
     let cap = samples.capacity();
     for t in 0..cap as u32 + 3 {
-        samples.push_overwrite(Sample { t, left: t as f32, right: -(t as f32) });
+        samples.push_overwrite(Sample {
+            t,
+            left: t as f32,
+            right: -(t as f32),
+        });
     }
     let window = samples.readable_slice();
     println!(

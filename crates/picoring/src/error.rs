@@ -66,6 +66,10 @@ impl error::Error for Error {
 
 impl Error {
     /// Builds a [`Error::Map`] from the thread's last OS error.
+    #[cfg_attr(
+        any(miri, loom, picoring_heap, not(any(unix, windows))),
+        allow(dead_code, reason = "the heap backend makes no system call")
+    )]
     pub(crate) fn last_os(call: &'static str) -> Error {
         Error::Map {
             call,

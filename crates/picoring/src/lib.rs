@@ -61,3 +61,8 @@ pub use chunk::WriteChunk;
 pub use error::Error;
 pub use mirror::granularity;
 pub use ring::{IntoIter, PicoRing};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

@@ -286,9 +286,9 @@ impl<T, const N: usize> PicoRing<T, N> {
     /// use picoring::PicoRing;
     ///
     /// let mut ring = PicoRing::<u16>::with_capacity(8).unwrap();
+    /// let cap = ring.capacity();
     /// let chunk = ring.write_chunk();
-    /// assert_eq!(chunk.len(), ring_capacity());
-    /// # fn ring_capacity() -> usize { picoring::PicoRing::<u16>::with_capacity(8).unwrap().capacity() }
+    /// assert_eq!(chunk.len(), cap);
     /// assert_eq!(chunk.fill_from_iter([1, 2, 3]), 3);
     /// assert_eq!(ring.len(), 3);
     /// ```

@@ -104,7 +104,11 @@ fn a_forked_child_does_not_share_the_ring() {
         // the range is not mapped in this process.
         let rc = unsafe { libc::mincore(base, page, resident.as_mut_ptr()) };
         let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-        let code = if rc == -1 && errno == libc::ENOMEM { 0 } else { 1 };
+        let code = if rc == -1 && errno == libc::ENOMEM {
+            0
+        } else {
+            1
+        };
         // SAFETY: ends the child at once, running no destructor of the parent's state.
         unsafe { libc::_exit(code) };
     }
@@ -112,7 +116,14 @@ fn a_forked_child_does_not_share_the_ring() {
     // SAFETY: waits for the child made above.
     let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
     assert_eq!(waited, pid);
-    assert!(libc::WIFEXITED(status), "child did not exit normally: {status}");
-    assert_eq!(libc::WEXITSTATUS(status), 0, "the child could see the parent's ring");
+    assert!(
+        libc::WIFEXITED(status),
+        "child did not exit normally: {status}"
+    );
+    assert_eq!(
+        libc::WEXITSTATUS(status),
+        0,
+        "the child could see the parent's ring"
+    );
     assert_eq!(ring.readable_slice(), b"parent");
 }

@@ -15,13 +15,22 @@ fn zero_capacity_is_an_error() {
     assert!(matches!(err, Error::ZeroCapacity), "{err:?}");
     assert_eq!(err.to_string(), "capacity must be at least one element");
     assert!(err.source().is_none());
-    assert!(matches!(PicoRing::<()>::with_capacity(0), Err(Error::ZeroCapacity)));
+    assert!(matches!(
+        PicoRing::<()>::with_capacity(0),
+        Err(Error::ZeroCapacity)
+    ));
 }
 
 #[test]
 fn huge_capacities_are_errors_not_panics() {
-    assert!(matches!(PicoRing::<u8>::with_capacity(usize::MAX), Err(Error::CapacityOverflow)));
-    assert!(matches!(PicoRing::<u64>::with_capacity(usize::MAX / 8 + 1), Err(Error::CapacityOverflow)));
+    assert!(matches!(
+        PicoRing::<u8>::with_capacity(usize::MAX),
+        Err(Error::CapacityOverflow)
+    ));
+    assert!(matches!(
+        PicoRing::<u64>::with_capacity(usize::MAX / 8 + 1),
+        Err(Error::CapacityOverflow)
+    ));
     // `n * size_of::<T>()` overflows `usize`.
     assert!(matches!(
         PicoRing::<[u8; 1024]>::with_capacity(usize::MAX / 512),
@@ -54,7 +63,10 @@ fn alignment_above_the_granularity_is_refused() {
             matches!(err, Error::AlignmentTooLarge { align: 65536, granularity } if granularity == g()),
             "{err:?}"
         );
-        assert!(err.to_string().contains("alignment of 65536 bytes"), "{err}");
+        assert!(
+            err.to_string().contains("alignment of 65536 bytes"),
+            "{err}"
+        );
     }
 }
 
@@ -136,9 +148,13 @@ fn page_sized_elements_use_every_slot() {
 /// Invariant 2: for element sizes that do not divide the page, the period is exact and
 /// a view across the physical end shows the right items.
 fn wrapped_view_of_size<const S: usize>() {
-    let mut ring = PicoRing::<[u8; S]>::with_capacity(1).unwrap();
+    let mut ring = PicoRing::<[u8; S]>::with_capacity(8).unwrap();
     let cap = ring.capacity();
-    assert_eq!(cap * S % g(), 0, "size {S}: period is not a multiple of the granularity");
+    assert_eq!(
+        cap * S % g(),
+        0,
+        "size {S}: period is not a multiple of the granularity"
+    );
     let item = |i: usize| {
         let mut v = [0u8; S];
         for (k, b) in v.iter_mut().enumerate() {
@@ -225,8 +241,15 @@ fn writes_through_one_copy_are_seen_through_the_other() {
         assert_eq!(view[1], x, "stale read of the newest item");
         ring.readable_slice_mut()[1] = !x;
         let old = ring.pop().unwrap();
-        assert!(old == u64::MAX || old == !(x - 1), "stale read of the oldest item");
-        assert_eq!(ring.readable_slice()[0], !x, "stale read after a write through a view");
+        assert!(
+            old == u64::MAX || old == !(x - 1),
+            "stale read of the oldest item"
+        );
+        assert_eq!(
+            ring.readable_slice()[0],
+            !x,
+            "stale read after a write through a view"
+        );
     }
 }
 

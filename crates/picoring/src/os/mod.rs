@@ -141,11 +141,17 @@ impl Mapping {
 }
 
 /// The twin book-keeping of a backend whose halves are one memory: there is nothing to keep.
-#[cfg_attr(not(any(unix, windows)), allow(dead_code))]
+#[cfg_attr(
+    any(miri, loom, picoring_heap, not(any(unix, windows))),
+    allow(dead_code, reason = "the heap backend keeps a twin")
+)]
 #[derive(Default)]
 pub(crate) struct NoTwin;
 
-#[cfg_attr(not(any(unix, windows)), allow(dead_code))]
+#[cfg_attr(
+    any(miri, loom, picoring_heap, not(any(unix, windows))),
+    allow(dead_code, reason = "the heap backend keeps a twin")
+)]
 impl NoTwin {
     /// Nothing to copy: the twin is the same memory.
     ///
