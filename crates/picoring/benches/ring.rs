@@ -8,7 +8,8 @@
 //!   the same sum over a flat `Vec` and over a wrapped `VecDeque`'s two slices.
 //! * `push_across_end/*`: `push_slice` of a block that crosses the physical end, against one
 //!   flat `memcpy` and against a wrapped `VecDeque`.
-//! * `create_drop/*`: create and drop a 64 KiB ring, against a 64 KiB `VecDeque`.
+//! * `create_drop/*`: create and drop a 64 KiB ring (a released mapping is reused), sixteen
+//!   at once (mostly fresh mappings), against a 64 KiB `VecDeque`.
 
 use std::collections::VecDeque;
 use std::hint::black_box;
@@ -126,6 +127,16 @@ fn create_drop(c: &mut Criterion) {
     let mut group = c.benchmark_group("create_drop");
     group.bench_function("picoring_64k", |b| {
         b.iter(|| PicoRing::<u8>::with_capacity(black_box(64 << 10)).unwrap())
+    });
+    // Sixteen at once, then all dropped: more than the reuse cache keeps, so at least half
+    // of each round's rings are fresh mappings. Time per ring is this / 16.
+    group.bench_function("picoring_64k_x16", |b| {
+        b.iter(|| {
+            let rings: Vec<_> = (0..16)
+                .map(|_| PicoRing::<u8>::with_capacity(black_box(64 << 10)).unwrap())
+                .collect();
+            rings
+        })
     });
     group.bench_function("vecdeque_64k", |b| {
         b.iter(|| VecDeque::<u8>::with_capacity(black_box(64 << 10)))

@@ -32,11 +32,17 @@ fn running_out_of_mappings_is_an_error_and_recoverable() {
 
     let mut fresh = PicoRing::<u8>::with_capacity(1).expect("creation works after release");
     fresh.push(1).unwrap();
-    // The failed creation left nothing behind: every memfd view belongs to a live ring.
-    assert_eq!(picoring_views(), 2 * (rings.len() + 1));
+    // The failed creation left nothing behind: every memfd view belongs to a live ring or to
+    // one of the (at most 8) released mappings kept for reuse.
+    let live = rings.len() + 1;
+    let views = picoring_views();
+    assert!(
+        (2 * live..=2 * (live + 8)).contains(&views),
+        "{views} views for {live} live rings"
+    );
     drop(rings);
     drop(fresh);
-    assert_eq!(picoring_views(), 0);
+    assert!(picoring_views() <= 2 * 8);
 
     let mut again = Vec::with_capacity(created);
     while again.len() < created - 2 {

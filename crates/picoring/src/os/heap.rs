@@ -50,6 +50,11 @@ pub(crate) unsafe fn unmap(base: NonNull<u8>, period: usize) {
     unsafe { alloc::dealloc(base.as_ptr(), layout) };
 }
 
+/// Never called: the heap backend recycles nothing.
+pub(crate) fn at_fork_child(_handler: extern "C" fn()) -> bool {
+    false
+}
+
 /// The range lent out mutably and not yet copied to its twin.
 #[derive(Debug, Default)]
 pub(crate) struct Twin {

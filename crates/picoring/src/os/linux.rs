@@ -130,6 +130,13 @@ pub(crate) fn map(period: usize) -> Result<NonNull<u8>, Error> {
     NonNull::new(base.cast()).ok_or_else(|| Error::last_os("mmap"))
 }
 
+/// Runs `handler` in the child after every `fork()`. Returns whether it was registered.
+pub(crate) fn at_fork_child(handler: extern "C" fn()) -> bool {
+    // SAFETY: registering a handler has no preconditions; `handler` only touches an atomic,
+    // which is allowed in a forked child.
+    unsafe { libc::pthread_atfork(None, None, Some(handler)) == 0 }
+}
+
 /// Releases a mapping made by [`map`].
 ///
 /// # Safety

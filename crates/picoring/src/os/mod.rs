@@ -18,6 +18,9 @@
 //! | Windows | `windows.rs`: `VirtualAlloc2` placeholders + `MapViewOfFile3` |
 //! | Miri, loom, `--cfg picoring_heap`, anything else | `heap.rs`: one heap block whose halves the core keeps equal |
 //!
+//! Backends whose halves are one memory also provide `fn at_fork_child(handler: extern "C" fn())`,
+//! which `recycle.rs` uses to keep released mappings for reuse safely across `fork`.
+//!
 //! [`Mapping`] owns one mapping. Its `written`, `lend` and `settle` hooks are empty for the
 //! real mirrors; for the heap backend they copy freshly written bytes to their twin, which is
 //! what makes one index code serve every backend.
@@ -25,6 +28,8 @@
 use std::ptr::NonNull;
 
 use crate::Error;
+
+mod recycle;
 
 #[cfg(all(
     not(any(miri, loom, picoring_heap)),
@@ -91,7 +96,11 @@ impl Mapping {
     pub(crate) fn new(period: usize) -> Result<Mapping, Error> {
         debug_assert!(period > 0 && period % granularity() == 0);
         debug_assert!(period <= isize::MAX as usize / 2);
-        let base = imp::map(period)?;
+        let recycled = if MIRRORED { recycle::take(period) } else { None };
+        let base = match recycled {
+            Some(base) => base,
+            None => imp::map(period)?,
+        };
         #[allow(
             clippy::default_constructed_unit_structs,
             reason = "the twin is a unit struct only on the mirrored backends"
@@ -172,6 +181,9 @@ impl NoTwin {
 
 impl Drop for Mapping {
     fn drop(&mut self) {
+        if MIRRORED && recycle::give(self.base, self.period) {
+            return;
+        }
         // SAFETY: `base` and `period` come from `imp::map`, and this is the only owner.
         unsafe { imp::unmap(self.base, self.period) };
     }
