@@ -11,6 +11,11 @@
 //! * `create_drop/*`: create and drop a 64 KiB ring (a released mapping is reused), sixteen
 //!   at once (mostly fresh mappings), against a 64 KiB `VecDeque`.
 
+#![allow(
+    missing_docs,
+    reason = "criterion_group! defines an undocumented function"
+)]
+
 use std::collections::VecDeque;
 use std::hint::black_box;
 

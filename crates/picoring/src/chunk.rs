@@ -57,7 +57,10 @@ impl<'a, T> WriteChunk<'a, T> {
 
     /// The slots of the chunk, contiguous even across the physical end of the ring.
     pub fn as_mut_slice(&mut self) -> &mut [MaybeUninit<T>] {
-        let start = self.mirror.window(*self.head, self.len).cast::<MaybeUninit<T>>();
+        let start = self
+            .mirror
+            .window(*self.head, self.len)
+            .cast::<MaybeUninit<T>>();
         // SAFETY: the `len` slots are free and lent to this chunk alone, which borrows the
         // ring mutably; `MaybeUninit<T>` needs no initialisation. `len <= capacity`, so no
         // slot appears twice in the slice.
@@ -168,7 +171,9 @@ impl<T: Copy> WriteChunk<'_, T> {
 
 impl<T> fmt::Debug for WriteChunk<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WriteChunk").field("len", &self.len).finish()
+        f.debug_struct("WriteChunk")
+            .field("len", &self.len)
+            .finish()
     }
 }
 

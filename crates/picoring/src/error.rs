@@ -67,8 +67,15 @@ impl error::Error for Error {
 impl Error {
     /// Builds a [`Error::Map`] from the thread's last OS error.
     #[cfg_attr(
-        any(miri, loom, picoring_heap, not(any(unix, windows))),
-        allow(dead_code, reason = "the heap backend makes no system call")
+        any(
+            miri,
+            loom,
+            picoring_heap,
+            target_os = "macos",
+            target_os = "ios",
+            not(any(unix, windows))
+        ),
+        allow(dead_code, reason = "Mach calls and the heap backend set no errno")
     )]
     pub(crate) fn last_os(call: &'static str) -> Error {
         Error::Map {

@@ -224,7 +224,10 @@ impl<T> Mirror<T> {
         } else {
             to + 2 * self.capacity - from
         };
-        debug_assert!(d <= self.capacity, "positions {from}..{to} are more than a lap apart");
+        debug_assert!(
+            d <= self.capacity,
+            "positions {from}..{to} are more than a lap apart"
+        );
         d
     }
 
@@ -316,20 +319,41 @@ mod tests {
     #[test]
     fn rounding_refuses_bad_requests() {
         let g = 4096;
-        assert!(matches!(rounded_capacity(0, 1, 1, g), Err(Error::ZeroCapacity)));
-        assert!(matches!(rounded_capacity(0, 0, 1, g), Err(Error::ZeroCapacity)));
+        assert!(matches!(
+            rounded_capacity(0, 1, 1, g),
+            Err(Error::ZeroCapacity)
+        ));
+        assert!(matches!(
+            rounded_capacity(0, 0, 1, g),
+            Err(Error::ZeroCapacity)
+        ));
         assert!(matches!(
             rounded_capacity(1, 8192, 8192, g),
-            Err(Error::AlignmentTooLarge { align: 8192, granularity: 4096 })
+            Err(Error::AlignmentTooLarge {
+                align: 8192,
+                granularity: 4096
+            })
         ));
-        assert!(matches!(rounded_capacity(usize::MAX, 1, 1, g), Err(Error::CapacityOverflow)));
-        assert!(matches!(rounded_capacity(usize::MAX, 0, 1, g), Err(Error::CapacityOverflow)));
-        assert!(matches!(rounded_capacity(usize::MAX / 8, 16, 1, g), Err(Error::CapacityOverflow)));
+        assert!(matches!(
+            rounded_capacity(usize::MAX, 1, 1, g),
+            Err(Error::CapacityOverflow)
+        ));
+        assert!(matches!(
+            rounded_capacity(usize::MAX, 0, 1, g),
+            Err(Error::CapacityOverflow)
+        ));
+        assert!(matches!(
+            rounded_capacity(usize::MAX / 8, 16, 1, g),
+            Err(Error::CapacityOverflow)
+        ));
         assert!(matches!(
             rounded_capacity(isize::MAX as usize / 2 + 1, 1, 1, g),
             Err(Error::CapacityOverflow)
         ));
-        assert_eq!(rounded_capacity(usize::MAX / 4, 0, 1, g).unwrap(), usize::MAX / 4);
+        assert_eq!(
+            rounded_capacity(usize::MAX / 4, 0, 1, g).unwrap(),
+            usize::MAX / 4
+        );
     }
 
     #[test]

@@ -21,7 +21,10 @@ fn in_child(child: impl FnOnce() -> i32) -> i32 {
     // SAFETY: waits for the child made above.
     let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
     assert_eq!(waited, pid);
-    assert!(libc::WIFEXITED(status), "the child died: status {status:#x}");
+    assert!(
+        libc::WIFEXITED(status),
+        "the child died: status {status:#x}"
+    );
     libc::WEXITSTATUS(status)
 }
 
@@ -40,7 +43,11 @@ fn a_forked_child_does_not_share_the_ring() {
         // the range is not mapped in this process.
         let rc = unsafe { libc::mincore(base, page, resident.as_mut_ptr()) };
         let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-        if rc == -1 && errno == libc::ENOMEM { 0 } else { 1 }
+        if rc == -1 && errno == libc::ENOMEM {
+            0
+        } else {
+            1
+        }
     });
     assert_eq!(code, 0, "the child could see the parent's ring");
     assert_eq!(ring.readable_slice(), b"parent");
@@ -61,7 +68,11 @@ fn a_child_can_create_rings_after_the_parent_released_some() {
         ring.push_slice(&[7; CAP]);
         ring.advance_tail(CAP - 1);
         ring.push_slice(b"child");
-        if ring.readable_slice() == b"\x07child" { 0 } else { 1 }
+        if ring.readable_slice() == b"\x07child" {
+            0
+        } else {
+            1
+        }
     });
     assert_eq!(code, 0);
     // And the parent still recycles normally.

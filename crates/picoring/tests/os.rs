@@ -101,7 +101,11 @@ fn a_recycled_mapping_is_an_empty_usable_ring() {
     ring.advance_tail(CAP / 2);
     let data: Vec<u8> = (0..CAP).map(|i| (i % 251) as u8).collect();
     assert_eq!(ring.push_slice(&data), CAP);
-    assert_eq!(ring.readable_slice(), &data[..], "the mirror of a recycled mapping");
+    assert_eq!(
+        ring.readable_slice(),
+        &data[..],
+        "the mirror of a recycled mapping"
+    );
     // Recycling is an optimisation, not a promise; report whether it happened.
     eprintln!("recycled: {}", ring.readable_slice().as_ptr() != first);
 }

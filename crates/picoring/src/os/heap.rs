@@ -103,7 +103,10 @@ impl Twin {
     /// Records a mutable loan of `[offset, offset + len)`, settling any earlier one first.
     pub(crate) fn lend(&self, offset: usize, len: usize) {
         let mut range = self.range.lock().unwrap_or_else(|e| e.into_inner());
-        debug_assert!(range.is_none(), "a loan must be settled before the next one");
+        debug_assert!(
+            range.is_none(),
+            "a loan must be settled before the next one"
+        );
         *range = Some((offset, len));
         // Release: pairs with the Acquire load in `settle`, which then sees the range.
         self.lent.store(true, Ordering::Release);

@@ -38,7 +38,10 @@ mod recycle;
 #[path = "linux.rs"]
 mod imp;
 
-#[cfg(all(not(any(miri, loom, picoring_heap)), target_vendor = "apple"))]
+#[cfg(all(
+    not(any(miri, loom, picoring_heap)),
+    any(target_os = "macos", target_os = "ios")
+))]
 #[path = "apple.rs"]
 mod imp;
 
@@ -53,7 +56,8 @@ mod imp;
     not(any(
         target_os = "linux",
         target_os = "android",
-        target_vendor = "apple",
+        target_os = "macos",
+        target_os = "ios",
         windows
     ))
 ))]
@@ -96,7 +100,11 @@ impl Mapping {
     pub(crate) fn new(period: usize) -> Result<Mapping, Error> {
         debug_assert!(period > 0 && period % granularity() == 0);
         debug_assert!(period <= isize::MAX as usize / 2);
-        let recycled = if MIRRORED { recycle::take(period) } else { None };
+        let recycled = if MIRRORED {
+            recycle::take(period)
+        } else {
+            None
+        };
         let base = match recycled {
             Some(base) => base,
             None => imp::map(period)?,
