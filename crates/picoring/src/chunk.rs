@@ -29,6 +29,13 @@ use crate::mirror::Mirror;
 /// unsafe { chunk.commit(3) };
 /// assert_eq!(ring.readable_slice(), &[0, 10, 20]);
 /// ```
+///
+/// Forgetting to use a chunk is a warning (an error in these docs):
+///
+/// ```compile_fail
+/// let mut ring = picoring::PicoRing::<u8>::with_capacity(16).unwrap();
+/// ring.write_chunk(); // error: unused `WriteChunk` that must be used
+/// ```
 #[must_use = "values written to a chunk are lost unless it is committed"]
 pub struct WriteChunk<'a, T> {
     mirror: &'a Mirror<T>,

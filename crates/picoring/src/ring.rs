@@ -50,6 +50,23 @@ use crate::mirror::Mirror;
 /// assert_eq!(ring.readable_slice(), b"wrapped!");
 /// ```
 ///
+/// Views borrow the ring, so none outlives a change to its contents:
+///
+/// ```compile_fail,E0502
+/// let mut ring = picoring::PicoRing::<u8>::with_capacity(16).unwrap();
+/// ring.push(1).unwrap();
+/// let view = ring.readable_slice();
+/// ring.advance_tail(1); // error: `view` still borrows the ring
+/// assert_eq!(view[0], 1);
+/// ```
+///
+/// A ring of values that must stay on one thread cannot be sent to another:
+///
+/// ```compile_fail,E0277
+/// let ring = picoring::PicoRing::<std::rc::Rc<u8>>::with_capacity(16).unwrap();
+/// std::thread::spawn(move || drop(ring)); // error: `Rc<u8>` is not `Send`
+/// ```
+///
 /// # Fork
 ///
 /// On Linux the ring's memory is not inherited by a child made by `fork()`
@@ -111,7 +128,7 @@ impl<T, const N: usize> PicoRing<T, N> {
     /// assert_eq!(ring.capacity(), 4096.max(picoring::granularity()));
     /// ```
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0080
     /// let ring = picoring::PicoRing::<u8>::new(); // N = 0
     /// ```
     pub fn new() -> Result<Self, Error> {
