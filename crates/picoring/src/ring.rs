@@ -28,10 +28,11 @@ use crate::mirror::Mirror;
 /// # Examples
 ///
 /// ```
+/// # #![allow(unused_must_use)] // the seed's snippet, as written, ignores `push`'s result
 /// use picoring::PicoRing;
 ///
 /// let mut ring = PicoRing::<u8, 4096>::new().unwrap();
-/// ring.push(255).unwrap();
+/// ring.push(255);
 /// // hardware mirroring guarantees this slice is contiguous even if it wraps
 /// let data = ring.readable_slice();
 /// assert_eq!(data[0], 255);
