@@ -6,10 +6,11 @@
 use std::cell::Cell;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use picoring::PicoRing;
+
+mod common;
 
 // ---------------------------------------------------------------------------------------
 // A per-test ledger of items and their drops
@@ -157,33 +158,6 @@ fn fill<'a>(ring: &mut PicoRing<Item<'a>>, log: &'a Log, n: usize) -> Vec<u32> {
         .collect()
 }
 
-/// Keeps the expected panics out of the test output.
-fn quiet_expected_panics() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let default = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let msg = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("");
-            if !(msg.starts_with("intentional panic") || msg.starts_with("cannot advance")) {
-                default(info);
-            }
-        }));
-    });
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
-        .unwrap_or("<not a string>")
-}
-
 // ---------------------------------------------------------------------------------------
 // Plain ownership
 // ---------------------------------------------------------------------------------------
@@ -207,7 +181,7 @@ fn pop_hands_the_item_over_without_dropping_it() {
 
 #[test]
 fn advance_tail_and_clear_drop_exactly_the_removed_items() {
-    quiet_expected_panics();
+    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
     let log = Log::new();
     let mut ring = parked_ring(&log, |cap| cap - 2);
     let cap = ring.capacity();
@@ -488,7 +462,7 @@ fn items_replaced_through_a_mutable_view_are_the_ones_dropped() {
 
 /// `advance_tail(4)` (or `clear()`) over a range whose item at `panic_at` panics in `Drop`.
 fn panicking_drop_in_advance(panic_at: usize, clear: bool) {
-    quiet_expected_panics();
+    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
     let log = Log::new();
     let mut ring = parked_ring(&log, |cap| cap - 2);
     let cap = ring.capacity();
@@ -509,7 +483,7 @@ fn panicking_drop_in_advance(panic_at: usize, clear: bool) {
         Err(payload) => payload,
     };
     assert_eq!(
-        panic_message(&*payload),
+        common::panic_message(&*payload),
         format!("intentional panic in the drop of item {victim}")
     );
     log.panic_on_drop.set(None);
@@ -553,7 +527,7 @@ fn a_panicking_drop_in_clear_drops_every_other_item_once() {
 
 #[test]
 fn a_panicking_drop_while_the_ring_is_dropped() {
-    quiet_expected_panics();
+    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
     for panic_at in [0, 2] {
         let log = Log::new();
         let mut ring = parked_ring(&log, |cap| cap - 2);
@@ -568,7 +542,7 @@ fn a_panicking_drop_while_the_ring_is_dropped() {
 
 #[test]
 fn a_panicking_drop_while_an_into_iter_is_dropped() {
-    quiet_expected_panics();
+    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
     let log = Log::new();
     let mut ring = parked_ring(&log, |cap| cap - 2);
     let cap = ring.capacity();
@@ -585,7 +559,7 @@ fn a_panicking_drop_while_an_into_iter_is_dropped() {
 
 #[test]
 fn a_panicking_drop_of_an_item_evicted_by_extend() {
-    quiet_expected_panics();
+    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
     let log = Log::new();
     let mut ring = parked_ring(&log, |cap| cap - 1);
     let cap = ring.capacity();
@@ -626,7 +600,7 @@ fn a_panicking_drop_of_an_item_evicted_by_extend() {
 
 #[test]
 fn a_panicking_clone_inside_extend() {
-    quiet_expected_panics();
+    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
     let log = Log::new();
     let mut ring = parked_ring(&log, |cap| cap - 2);
     let cap = ring.capacity();
@@ -654,7 +628,7 @@ fn a_panicking_clone_inside_extend() {
 
 #[test]
 fn an_iterator_panicking_inside_extend() {
-    quiet_expected_panics();
+    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
     let log = Log::new();
     let mut ring = parked_ring(&log, |cap| cap - 1);
     let cap = ring.capacity();
@@ -687,7 +661,7 @@ fn an_iterator_panicking_inside_extend() {
 
 #[test]
 fn a_panicking_clone_inside_fill_from_iter_commits_what_was_written() {
-    quiet_expected_panics();
+    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
     let log = Log::new();
     let mut ring = parked_ring(&log, |cap| cap - 2);
     let cap = ring.capacity();
@@ -836,7 +810,7 @@ fn zero_sized_items_are_dropped_once() {
 
 #[test]
 fn a_panicking_zero_sized_drop_in_advance_tail() {
-    quiet_expected_panics();
+    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
     type Z = Zst<1>;
     let mut ring = zst_ring::<1>(6);
     ring.extend([Zst, Zst, Zst, Zst, Zst, Zst]);

@@ -6,6 +6,8 @@
 
 use picoring::{Error, PicoRing};
 
+mod common;
+
 #[test]
 fn running_out_of_mappings_is_an_error_and_recoverable() {
     let mut rings = Vec::with_capacity(40_000);
@@ -35,14 +37,14 @@ fn running_out_of_mappings_is_an_error_and_recoverable() {
     // The failed creation left nothing behind: every memfd view belongs to a live ring or to
     // one of the (at most 8) released mappings kept for reuse.
     let live = rings.len() + 1;
-    let views = picoring_views();
+    let views = common::picoring_views();
     assert!(
         (2 * live..=2 * (live + 8)).contains(&views),
         "{views} views for {live} live rings"
     );
     drop(rings);
     drop(fresh);
-    assert!(picoring_views() <= 2 * 8);
+    assert!(common::picoring_views() <= 2 * 8);
 
     let mut again = Vec::with_capacity(created);
     while again.len() < created - 2 {
@@ -51,12 +53,4 @@ fn running_out_of_mappings_is_an_error_and_recoverable() {
             Err(err) => panic!("after release only {} rings fit again: {err}", again.len()),
         }
     }
-}
-
-fn picoring_views() -> usize {
-    std::fs::read_to_string("/proc/self/maps")
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains("memfd:picoring"))
-        .count()
 }

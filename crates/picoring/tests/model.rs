@@ -10,9 +10,10 @@ use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::mem::size_of;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
 
 use picoring::PicoRing;
+
+mod common;
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------------------------------
@@ -315,25 +316,6 @@ impl XorShift {
 fn xorshift_ops(seed: u64, count: usize) -> Vec<Op> {
     let mut rng = XorShift(seed | 1);
     (0..count).map(|_| rng.op()).collect()
-}
-
-/// Keeps the expected panics of `AdvanceTooFar` and `CommitTooMany` out of the output.
-fn quiet_expected_panics() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let default = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let msg = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("");
-            if !(msg.starts_with("cannot advance the tail") || msg.starts_with("cannot commit")) {
-                default(info);
-            }
-        }));
-    });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -738,7 +720,7 @@ impl<T: Elem, const N: usize> Run<T, N> {
 }
 
 fn run<T: Elem, const N: usize>(ring: PicoRing<T, N>, ops: &[Op]) -> Stats {
-    quiet_expected_panics();
+    common::quiet_expected_panics(&["cannot advance the tail", "cannot commit"]);
     let mut run = Run::new(ring);
     run.check(None);
     for &op in ops {

@@ -7,15 +7,7 @@ use std::thread;
 
 use picoring::PicoRing;
 
-/// The lines of `/proc/self/maps` that belong to picoring's memory files.
-#[cfg(target_os = "linux")]
-fn picoring_mappings() -> usize {
-    std::fs::read_to_string("/proc/self/maps")
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains("memfd:picoring"))
-        .count()
-}
+mod common;
 
 #[test]
 fn four_threads_create_and_drop_500_rings_each() {
@@ -61,7 +53,7 @@ fn creation_uses_no_global_name() {
         "named objects appeared in /dev/shm: {new:?}"
     );
     // Each ring is two views of one anonymous memory file.
-    assert!(picoring_mappings() >= 2 * rings.len());
+    assert!(common::picoring_views() >= 2 * rings.len());
 }
 
 #[test]
