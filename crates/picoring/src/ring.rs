@@ -89,6 +89,10 @@ impl<T> PicoRing<T> {
     /// mapping [`granularity()`](crate::granularity); [`capacity()`](PicoRing::capacity)
     /// reports the result. Zero-sized types need no memory and get exactly `capacity`.
     ///
+    /// Mapping memory takes several system calls. The mappings of up to 8 dropped rings of at
+    /// most 1 MiB each are kept and reused by the next ring of the same byte size, so creating
+    /// and dropping rings at a steady pace costs little after the first.
+    ///
     /// # Errors
     ///
     /// [`Error::ZeroCapacity`] for 0, [`Error::CapacityOverflow`] when the rounded byte size
