@@ -30,6 +30,9 @@ step "tests and doctests (mirrored backend)"
 cargo test --workspace
 cargo test --workspace --benches
 
+step "tests in release mode (optimised code over the mirror)"
+cargo test --workspace --release --tests
+
 step "tests and doctests (heap backend)"
 RUSTFLAGS="$RUSTFLAGS --cfg picoring_heap" RUSTDOCFLAGS="$RUSTDOCFLAGS --cfg picoring_heap" \
     CARGO_TARGET_DIR=target/heap cargo test --workspace
