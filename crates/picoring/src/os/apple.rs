@@ -16,7 +16,6 @@
 
 use std::io;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mach2::boolean::boolean_t;
 use mach2::kern_return::{KERN_SUCCESS, kern_return_t};
@@ -37,22 +36,15 @@ pub(crate) const MIRRORED: bool = true;
 /// `copy` argument of `mach_vm_remap`: share the source memory instead of copying it.
 const FALSE: boolean_t = 0;
 
-/// The page size, read once.
+/// The page size, as the system reports it.
 ///
 /// 16 KiB on Apple silicon, 4 KiB on Intel Macs.
 pub(crate) fn granularity() -> usize {
-    static PAGE: AtomicUsize = AtomicUsize::new(0);
-    let cached = PAGE.load(Ordering::Relaxed);
-    if cached != 0 {
-        return cached;
-    }
     // SAFETY: `vm_page_size` is set by libSystem's initialiser, before any Rust code runs,
     // and never written again; reading it races with nothing.
     let raw = unsafe { vm_page_size };
     // 16 KiB is a multiple of every page size Apple uses, so it is a safe fallback.
-    let page = if raw.is_power_of_two() { raw } else { 16384 };
-    PAGE.store(page, Ordering::Relaxed);
-    page
+    if raw.is_power_of_two() { raw } else { 16384 }
 }
 
 /// The port of this task, which every Mach VM call takes.

@@ -13,7 +13,6 @@
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::Error;
 
@@ -21,21 +20,14 @@ pub(crate) use super::NoTwin as Twin;
 
 pub(crate) const MIRRORED: bool = true;
 
-/// The page size, read once.
+/// The page size, as the system reports it.
 pub(crate) fn granularity() -> usize {
-    static PAGE: AtomicUsize = AtomicUsize::new(0);
-    let cached = PAGE.load(Ordering::Relaxed);
-    if cached != 0 {
-        return cached;
-    }
     // SAFETY: `sysconf` has no preconditions.
     let raw = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    let page = match usize::try_from(raw) {
+    match usize::try_from(raw) {
         Ok(page) if page.is_power_of_two() => page,
         _ => 4096,
-    };
-    PAGE.store(page, Ordering::Relaxed);
-    page
+    }
 }
 
 /// The reservation, unmapped on drop unless it is handed out with [`Reservation::keep`].

@@ -4,7 +4,7 @@
 //! same memory as the first. Each backend exposes the same three functions:
 //!
 //! ```text
-//! fn granularity() -> usize                                   // power of two, in bytes
+//! fn granularity() -> usize                                   // power of two, in bytes; cached here
 //! fn map(period: usize) -> Result<NonNull<u8>, Error>         // period: a multiple of granularity()
 //! unsafe fn unmap(base: NonNull<u8>, period: usize)
 //! ```
@@ -26,6 +26,7 @@
 //! what makes one index code serve every backend.
 
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::Error;
 
@@ -71,9 +72,17 @@ pub(crate) const MIRRORED: bool = imp::MIRRORED;
 /// The unit of every mapping, in bytes: a power of two.
 ///
 /// The page size on Linux and macOS, the 64 KiB allocation granularity on Windows.
-#[inline]
 pub(crate) fn granularity() -> usize {
-    imp::granularity()
+    static CACHED: AtomicUsize = AtomicUsize::new(0);
+    match CACHED.load(Ordering::Relaxed) {
+        0 => {
+            let granularity = imp::granularity();
+            debug_assert!(granularity.is_power_of_two());
+            CACHED.store(granularity, Ordering::Relaxed);
+            granularity
+        }
+        cached => cached,
+    }
 }
 
 /// An owned mirrored mapping of `2 * period` bytes.

@@ -20,7 +20,6 @@ use std::ffi::c_void;
 use std::mem::MaybeUninit;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
 use windows_sys::Win32::System::Memory::{
@@ -36,16 +35,11 @@ pub(crate) use super::NoTwin as Twin;
 
 pub(crate) const MIRRORED: bool = true;
 
-/// The allocation granularity (64 KiB), read once.
+/// The allocation granularity (64 KiB), as the system reports it.
 ///
 /// Views and placeholders start on multiples of it, so it is the unit of every mapping,
 /// not the 4 KiB page.
 pub(crate) fn granularity() -> usize {
-    static GRANULE: AtomicUsize = AtomicUsize::new(0);
-    let cached = GRANULE.load(Ordering::Relaxed);
-    if cached != 0 {
-        return cached;
-    }
     let mut info = MaybeUninit::<SYSTEM_INFO>::uninit();
     // SAFETY: `GetSystemInfo` cannot fail and fills the whole structure it is pointed to,
     // so it is initialised once the call returns.
@@ -53,12 +47,10 @@ pub(crate) fn granularity() -> usize {
         GetSystemInfo(info.as_mut_ptr());
         info.assume_init()
     };
-    let granule = match usize::try_from(info.dwAllocationGranularity) {
+    match usize::try_from(info.dwAllocationGranularity) {
         Ok(granule) if granule.is_power_of_two() => granule,
         _ => 65536,
-    };
-    GRANULE.store(granule, Ordering::Relaxed);
-    granule
+    }
 }
 
 /// What one half of the range holds while [`map`] builds it.
