@@ -12,6 +12,11 @@ use picoring::PicoRing;
 
 mod common;
 
+/// Keeps this file's deliberate panics out of the output.
+fn quiet_expected_panics() {
+    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
+}
+
 // ---------------------------------------------------------------------------------------
 // A per-test ledger of items and their drops
 // ---------------------------------------------------------------------------------------
@@ -181,7 +186,7 @@ fn pop_hands_the_item_over_without_dropping_it() {
 
 #[test]
 fn advance_tail_and_clear_drop_exactly_the_removed_items() {
-    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
+    quiet_expected_panics();
     let log = Log::new();
     let mut ring = parked_ring(&log, |cap| cap - 2);
     let cap = ring.capacity();
@@ -462,7 +467,7 @@ fn items_replaced_through_a_mutable_view_are_the_ones_dropped() {
 
 /// `advance_tail(4)` (or `clear()`) over a range whose item at `panic_at` panics in `Drop`.
 fn panicking_drop_in_advance(panic_at: usize, clear: bool) {
-    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
+    quiet_expected_panics();
     let log = Log::new();
     let mut ring = parked_ring(&log, |cap| cap - 2);
     let cap = ring.capacity();
@@ -527,7 +532,7 @@ fn a_panicking_drop_in_clear_drops_every_other_item_once() {
 
 #[test]
 fn a_panicking_drop_while_the_ring_is_dropped() {
-    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
+    quiet_expected_panics();
     for panic_at in [0, 2] {
         let log = Log::new();
         let mut ring = parked_ring(&log, |cap| cap - 2);
@@ -542,7 +547,7 @@ fn a_panicking_drop_while_the_ring_is_dropped() {
 
 #[test]
 fn a_panicking_drop_while_an_into_iter_is_dropped() {
-    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
+    quiet_expected_panics();
     let log = Log::new();
     let mut ring = parked_ring(&log, |cap| cap - 2);
     let cap = ring.capacity();
@@ -559,7 +564,7 @@ fn a_panicking_drop_while_an_into_iter_is_dropped() {
 
 #[test]
 fn a_panicking_drop_of_an_item_evicted_by_extend() {
-    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
+    quiet_expected_panics();
     let log = Log::new();
     let mut ring = parked_ring(&log, |cap| cap - 1);
     let cap = ring.capacity();
@@ -600,7 +605,7 @@ fn a_panicking_drop_of_an_item_evicted_by_extend() {
 
 #[test]
 fn a_panicking_clone_inside_extend() {
-    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
+    quiet_expected_panics();
     let log = Log::new();
     let mut ring = parked_ring(&log, |cap| cap - 2);
     let cap = ring.capacity();
@@ -628,7 +633,7 @@ fn a_panicking_clone_inside_extend() {
 
 #[test]
 fn an_iterator_panicking_inside_extend() {
-    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
+    quiet_expected_panics();
     let log = Log::new();
     let mut ring = parked_ring(&log, |cap| cap - 1);
     let cap = ring.capacity();
@@ -661,7 +666,7 @@ fn an_iterator_panicking_inside_extend() {
 
 #[test]
 fn a_panicking_clone_inside_fill_from_iter_commits_what_was_written() {
-    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
+    quiet_expected_panics();
     let log = Log::new();
     let mut ring = parked_ring(&log, |cap| cap - 2);
     let cap = ring.capacity();
@@ -810,7 +815,7 @@ fn zero_sized_items_are_dropped_once() {
 
 #[test]
 fn a_panicking_zero_sized_drop_in_advance_tail() {
-    common::quiet_expected_panics(&["intentional panic", "cannot advance"]);
+    quiet_expected_panics();
     type Z = Zst<1>;
     let mut ring = zst_ring::<1>(6);
     ring.extend([Zst, Zst, Zst, Zst, Zst, Zst]);

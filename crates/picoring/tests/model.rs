@@ -394,18 +394,31 @@ impl<T: Elem, const N: usize> Run<T, N> {
     /// Checks the slot at which a chunk's free slots start (the head) and counts whether
     /// they straddle the physical end.
     fn check_chunk_start(&mut self, start: *const T, len: usize) {
-        let head = (self.stats.pushed % self.cap as u64) as usize;
+        if self.window_straddles(start, self.stats.pushed, len, "the free slots", "head") {
+            self.stats.straddled_chunks += 1;
+        }
+    }
+
+    /// Asserts that a window of `len` slots starts at slot `counter % capacity` of the first
+    /// copy, and tells whether it runs into the second copy.
+    fn window_straddles(
+        &self,
+        start: *const T,
+        counter: u64,
+        len: usize,
+        what: &str,
+        end: &str,
+    ) -> bool {
+        let slot = (counter % self.cap as u64) as usize;
         if let Some(base) = self.base {
             let offset = start as usize - base;
             assert_eq!(
                 offset,
-                head * size_of::<T>(),
-                "the free slots do not start at the head slot {head}"
+                slot * size_of::<T>(),
+                "{what} do not start at the {end} slot {slot}"
             );
         }
-        if head + len > self.cap {
-            self.stats.straddled_chunks += 1;
-        }
+        slot + len > self.cap
     }
 
     fn apply(&mut self, op: Op) {
@@ -680,16 +693,8 @@ impl<T: Elem, const N: usize> Run<T, N> {
         // Where the items are: the oldest sits in slot `popped % capacity` (the tail only
         // ever moves forward, one slot per item), and the view starts there, in the first
         // copy, running into the second one when it straddles the physical end.
-        let tail = (self.stats.popped % self.cap as u64) as usize;
-        if let Some(base) = self.base {
-            let offset = view.as_ptr() as usize - base;
-            assert_eq!(
-                offset,
-                tail * size_of::<T>(),
-                "the view does not start at the tail slot {tail} after {op:?}"
-            );
-        }
-        if tail + len > self.cap {
+        let what = format!("after {op:?}, the items");
+        if self.window_straddles(view.as_ptr(), self.stats.popped, len, &what, "tail") {
             self.stats.straddled_views += 1;
         }
     }
