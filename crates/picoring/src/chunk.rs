@@ -5,6 +5,8 @@ use std::mem::MaybeUninit;
 use std::ptr;
 
 use crate::mirror::Mirror;
+use crate::sync::Event;
+use crate::sync::prim::{AtomicUsize, Ordering};
 
 /// Free slots of a ring, lent out to be written in place and then committed.
 ///
@@ -41,6 +43,8 @@ pub struct WriteChunk<'a, T> {
     mirror: &'a Mirror<T>,
     head: &'a mut usize,
     len: usize,
+    /// Where another thread learns of committed slots, for a concurrent ring.
+    shared: Option<(&'a AtomicUsize, &'a Event)>,
 }
 
 impl<'a, T> WriteChunk<'a, T> {
@@ -49,7 +53,30 @@ impl<'a, T> WriteChunk<'a, T> {
     /// The caller holds the structure mutably for `'a`, and `len` slots after `*head` are free.
     pub(crate) fn new(mirror: &'a Mirror<T>, head: &'a mut usize, len: usize) -> Self {
         debug_assert!(len <= mirror.capacity());
-        WriteChunk { mirror, head, len }
+        WriteChunk {
+            mirror,
+            head,
+            len,
+            shared: None,
+        }
+    }
+
+    /// Like [`WriteChunk::new`], for a ring whose consumer is another thread: each commit
+    /// also stores the new head in `shared` (Release) and notifies `readable`.
+    pub(crate) fn shared(
+        mirror: &'a Mirror<T>,
+        head: &'a mut usize,
+        len: usize,
+        shared: &'a AtomicUsize,
+        readable: &'a Event,
+    ) -> Self {
+        debug_assert!(len <= mirror.capacity());
+        WriteChunk {
+            mirror,
+            head,
+            len,
+            shared: Some((shared, readable)),
+        }
     }
 
     /// The number of slots in the chunk.
@@ -148,6 +175,12 @@ impl<'a, T> WriteChunk<'a, T> {
         unsafe { self.mirror.written(*self.head, n) };
         *self.head = self.mirror.add(*self.head, n);
         self.len -= n;
+        if let Some((shared, readable)) = self.shared {
+            if n > 0 {
+                shared.store(*self.head, Ordering::Release);
+                readable.notify();
+            }
+        }
     }
 }
 

@@ -56,11 +56,16 @@ mod error;
 mod mirror;
 mod os;
 mod ring;
+pub mod spsc;
+mod sync;
+mod wait;
 
 pub use chunk::WriteChunk;
 pub use error::Error;
 pub use mirror::granularity;
 pub use ring::{IntoIter, PicoRing};
+pub use spsc::{PicoSPSC, create_spsc};
+pub use wait::{PopTimeoutError, PushTimeoutError};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

@@ -31,8 +31,10 @@ fn layout(period: usize) -> Result<Layout, Error> {
 
 pub(crate) fn map(period: usize) -> Result<NonNull<u8>, Error> {
     let layout = layout(period)?;
+    // Zeroed, like the pages of the mapped backends, so that free slots of a type for which
+    // every bit pattern is valid (bytes) may be lent as initialised.
     // SAFETY: `period > 0`, so the layout has a non-zero size.
-    let block = unsafe { alloc::alloc(layout) };
+    let block = unsafe { alloc::alloc_zeroed(layout) };
     NonNull::new(block).ok_or(Error::Map {
         call: "alloc",
         source: io::ErrorKind::OutOfMemory.into(),

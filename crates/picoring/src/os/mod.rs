@@ -30,6 +30,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::Error;
 
+#[cfg(not(loom))]
+pub(crate) mod barrier;
 mod recycle;
 
 #[cfg(all(

@@ -1,0 +1,65 @@
+//! The two halves of an asymmetric barrier (see the [module docs](super)).
+
+#[cfg(not(loom))]
+use std::sync::atomic::{AtomicU8, Ordering, compiler_fence};
+
+use super::prim::{Ordering as Order, fence};
+#[cfg(not(loom))]
+use crate::os;
+
+/// Not yet decided: both halves are full fences.
+#[cfg(not(loom))]
+const UNKNOWN: u8 = 0;
+/// The process barrier works: the light half is a compiler fence.
+#[cfg(not(loom))]
+const ASYMMETRIC: u8 = 1;
+/// No process barrier: both halves are full fences.
+#[cfg(not(loom))]
+const SYMMETRIC: u8 = 2;
+
+/// Which barriers are in use. It changes once, from `UNKNOWN`, in [`init`], before any
+/// [`Event`](super::Event) that relies on it exists; after that it never changes again.
+#[cfg(not(loom))]
+static MODE: AtomicU8 = AtomicU8::new(UNKNOWN);
+
+/// Chooses the barriers; called when an [`Event`](super::Event) is created.
+pub(crate) fn init() {
+    #[cfg(not(loom))]
+    if MODE.load(Ordering::Acquire) == UNKNOWN {
+        let mode = if os::barrier::register() {
+            ASYMMETRIC
+        } else {
+            SYMMETRIC
+        };
+        // Racing initialisations compute the same answer.
+        MODE.store(mode, Ordering::Release);
+    }
+}
+
+/// The frequent half: orders an earlier store before a later load of this thread, provided
+/// the thread on the other side runs [`heavy`].
+#[inline(always)]
+pub(crate) fn light() {
+    #[cfg(not(loom))]
+    if MODE.load(Ordering::Relaxed) == ASYMMETRIC {
+        compiler_fence(Ordering::SeqCst);
+        return;
+    }
+    fence(Order::SeqCst);
+}
+
+/// The rare half: a full barrier in this thread and in every thread running [`light`].
+pub(crate) fn heavy() {
+    #[cfg(not(loom))]
+    if MODE.load(Ordering::Relaxed) == ASYMMETRIC {
+        if os::barrier::process_barrier() {
+            return;
+        }
+        // The registration was lost (a forked child is not registered): register again.
+        if os::barrier::register() && os::barrier::process_barrier() {
+            return;
+        }
+        panic!("membarrier failed after it was registered; notifiers rely on it");
+    }
+    fence(Order::SeqCst);
+}
