@@ -2,6 +2,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a part of these helpers")]
 
+pub(crate) mod elem;
+
 use std::panic;
 use std::sync::Once;
 
