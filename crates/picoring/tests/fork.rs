@@ -80,3 +80,35 @@ fn a_child_can_create_rings_after_the_parent_released_some() {
     ring.push(1).unwrap();
     assert_eq!(ring.pop(), Some(1));
 }
+
+/// A child inherits the parent's choice of barriers but maybe not its `membarrier`
+/// registration: blocking waits, which rely on it, still work there.
+#[test]
+fn a_child_can_block_on_a_queue() {
+    // The parent creates a queue first, so that the barriers are chosen before the fork.
+    let (mut tx, mut rx) = picoring::create_spsc::<u64>(16).unwrap();
+    tx.push(1).unwrap();
+    assert_eq!(rx.pop_blocking(), Some(1));
+
+    let code = in_child(|| {
+        let transfer = || {
+            let (mut tx, mut rx) = picoring::create_spsc::<u64>(1).unwrap();
+            let writer = std::thread::spawn(move || {
+                // Late, so that the consumer goes to sleep first.
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                for i in 0..10_000 {
+                    tx.push_blocking(i).unwrap();
+                }
+            });
+            let ok = (0..10_000).all(|i| rx.pop_blocking() == Some(i));
+            writer.join().unwrap();
+            ok
+        };
+        match std::panic::catch_unwind(transfer) {
+            Ok(true) => 0,
+            Ok(false) => 1,
+            Err(_) => 2,
+        }
+    });
+    assert_eq!(code, 0, "blocking transfer failed in the child");
+}
