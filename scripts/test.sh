@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check of the project: formatting, lints, all tests and doctests on the mirrored
-# backend and on the heap backend, Miri, and a type-check of the macOS and Windows backends.
+# backend and on the heap backend, loom models, ThreadSanitizer, Miri, and a type-check of
+# the macOS and Windows backends.
 # Installs the toolchain parts it needs. Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ if ! rustup run nightly rustc --version >/dev/null 2>&1; then
     rustup toolchain install nightly --profile minimal
 fi
 rustup +nightly component add miri rust-src >/dev/null
+HOST=$(rustc -vV | sed -n 's/^host: //p')
 
 step "rustfmt"
 cargo fmt --all --check
@@ -37,10 +39,19 @@ step "tests and doctests (heap backend)"
 RUSTFLAGS="$RUSTFLAGS --cfg picoring_heap" RUSTDOCFLAGS="$RUSTDOCFLAGS --cfg picoring_heap" \
     CARGO_TARGET_DIR=target/heap cargo test --workspace
 
+step "loom models (heap backend)"
+RUSTFLAGS="$RUSTFLAGS --cfg loom" LOOM_MAX_PREEMPTIONS=3 CARGO_TARGET_DIR=target/loom \
+    cargo test -p picoring --release --test loom_spsc
+
+step "thread sanitizer (mirrored backend, concurrent structures)"
+RUSTFLAGS="$RUSTFLAGS -Zsanitizer=thread" CARGO_TARGET_DIR=target/tsan \
+    cargo +nightly test -Zbuild-std --target "$HOST" -p picoring --release \
+    --test spsc --test spsc_stress
+
 step "miri (heap backend)"
 cargo +nightly miri setup >/dev/null
 MIRIFLAGS="-Zmiri-strict-provenance" \
-    cargo +nightly miri test -p picoring --lib --test ring --test model --test drops
+    cargo +nightly miri test -p picoring --lib --test ring --test model --test drops --test spsc
 
 for target in "${CROSS_TARGETS[@]}"; do
     step "clippy --target $target"

@@ -22,6 +22,8 @@
 //! |---|---|
 //! | [`PicoRing`] | a single-owner FIFO ring: `push`, `pop`, `push_slice`, `readable_slice` |
 //! | [`WriteChunk`] | the free slots of a ring, lent out to be written in place |
+//! | [`PicoSPSC`], [`create_spsc`] | a wait-free queue between two threads, split into a [`spsc::Producer`] and a [`spsc::Consumer`], with blocking and async waits |
+//! | [`PushTimeoutError`], [`PopTimeoutError`] | why a timed wait ended without a transfer |
 //! | [`Error`] | why a ring could not be created |
 //!
 //! # Examples
