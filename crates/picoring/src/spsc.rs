@@ -352,6 +352,10 @@ impl<T> Producer<T> {
         value: T,
         deadline: Option<Instant>,
     ) -> Result<(), PushTimeoutError<T>> {
+        let value = match self.push(value) {
+            Ok(()) => return Ok(()),
+            Err(value) => value,
+        };
         let shared = Arc::clone(&self.shared);
         let room = shared.rare.writable.wait(deadline, || self.room());
         match room {
@@ -626,8 +630,10 @@ impl<T> Consumer<T> {
     }
 
     fn pop_until(&mut self, deadline: Option<Instant>) -> Result<T, PopTimeoutError> {
-        let shared = Arc::clone(&self.shared);
-        match shared.rare.readable.wait(deadline, || self.items(1)) {
+        if let Some(value) = self.pop() {
+            return Ok(value);
+        }
+        match self.shared.rare.readable.wait(deadline, || self.items(1)) {
             Some(true) => Ok(self.pop().expect("an item was readable")),
             Some(false) => Err(PopTimeoutError::Disconnected),
             None => Err(PopTimeoutError::Timeout),
@@ -640,17 +646,16 @@ impl<T> Consumer<T> {
     /// # Examples
     ///
     /// ```
-    /// let (mut producer, mut consumer) = picoring::create_spsc::<u8>(4096).unwrap();
+    /// let (mut producer, consumer) = picoring::create_spsc::<u8>(4096).unwrap();
     /// std::thread::spawn(move || {
     ///     producer.push_slice(b"he");
     ///     producer.push_slice(b"llo");
     /// });
     /// assert!(consumer.readable_slice_blocking(5).starts_with(b"hello"));
     /// ```
-    pub fn readable_slice_blocking(&mut self, n: usize) -> &[T] {
+    pub fn readable_slice_blocking(&self, n: usize) -> &[T] {
         let wanted = n.min(self.capacity());
-        let shared = Arc::clone(&self.shared);
-        shared.rare.readable.wait(None, || self.items(wanted));
+        self.shared.rare.readable.wait(None, || self.items(wanted));
         self.readable_slice()
     }
 
@@ -794,11 +799,12 @@ impl<T> Future for PopFuture<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
-        let shared = Arc::clone(&this.consumer.shared);
-        let ready = shared
+        let consumer = &*this.consumer;
+        let ready = consumer
+            .shared
             .rare
             .readable
-            .poll(cx, &mut this.key, || this.consumer.items(1));
+            .poll(cx, &mut this.key, || consumer.items(1));
         ready.map(|_| this.consumer.pop())
     }
 }

@@ -370,7 +370,7 @@ fn blocking_transfer_in_order_through_a_small_ring() {
 
 #[test]
 fn readable_slice_blocking_waits_for_a_batch_or_the_end() {
-    let (mut tx, mut rx) = create_spsc::<u8>(4096).unwrap();
+    let (mut tx, rx) = create_spsc::<u8>(4096).unwrap();
     let writer = thread::spawn(move || {
         for b in b"hello world" {
             tx.push(*b).unwrap();
