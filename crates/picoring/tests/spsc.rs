@@ -201,7 +201,7 @@ fn items_left_inside_are_dropped_once_whichever_half_goes_last() {
             tx.push(counted(&drops)).ok().unwrap();
         }
         rx.advance_tail(cap - 2);
-        for _ in 0..5 {
+        for _ in 0..cap {
             tx.push(counted(&drops)).ok().unwrap();
         }
         drop(rx.pop());
@@ -214,7 +214,7 @@ fn items_left_inside_are_dropped_once_whichever_half_goes_last() {
             drop(rx);
             drop(tx);
         }
-        assert_eq!(drops.load(Ordering::SeqCst), cap + 3);
+        assert_eq!(drops.load(Ordering::SeqCst), 2 * cap - 2);
     }
 }
 
