@@ -22,6 +22,8 @@
 //! |---|---|
 //! | [`PicoRing`] | a single-owner FIFO ring: `push`, `pop`, `push_slice`, `readable_slice` |
 //! | [`WriteChunk`] | the free slots of a ring, lent out to be written in place |
+//! | [`PicoByteStream`] | a byte buffer with `Read`, `Write`, `BufRead` (and `bytes::{Buf, BufMut}`) |
+//! | [`PicoQueue`] | a reserve / commit queue: free slots lent as one slice, `queue[i]` in O(1) |
 //! | [`Error`] | why a ring could not be created |
 //!
 //! # Examples
@@ -55,12 +57,16 @@ mod chunk;
 mod error;
 mod mirror;
 mod os;
+mod queue;
 mod ring;
+mod stream;
 
 pub use chunk::WriteChunk;
 pub use error::Error;
 pub use mirror::granularity;
+pub use queue::PicoQueue;
 pub use ring::{IntoIter, PicoRing};
+pub use stream::PicoByteStream;
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]
