@@ -22,8 +22,9 @@
 //! |---|---|
 //! | [`PicoRing`] | a single-owner FIFO ring: `push`, `pop`, `push_slice`, `readable_slice` |
 //! | [`WriteChunk`] | the free slots of a ring, lent out to be written in place |
-//! | [`PicoByteStream`] | a byte buffer with `Read`, `Write`, `BufRead` (and `bytes::{Buf, BufMut}`) |
 //! | [`PicoQueue`] | a reserve / commit queue: free slots lent as one slice, `queue[i]` in O(1) |
+//! | [`PicoByteStream`] | a byte buffer with `Read`, `Write`, `BufRead` (and `bytes::{Buf, BufMut}`) |
+//! | [`PicoList`] | a chunked list that never moves an element: no realloc stalls at GB scale |
 //! | [`Error`] | why a ring could not be created |
 //!
 //! # Examples
@@ -55,6 +56,7 @@
 
 mod chunk;
 mod error;
+pub mod list;
 mod mirror;
 mod os;
 mod queue;
@@ -63,6 +65,7 @@ mod stream;
 
 pub use chunk::WriteChunk;
 pub use error::Error;
+pub use list::PicoList;
 pub use mirror::granularity;
 pub use queue::PicoQueue;
 pub use ring::{IntoIter, PicoRing};

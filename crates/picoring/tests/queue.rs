@@ -333,7 +333,7 @@ fn xorshift_steps(seed: u64, n: usize) -> Vec<(u8, u16, u16, u16)> {
         .collect()
 }
 
-const STEPS: usize = if cfg!(miri) { 60 } else { 3000 };
+const STEPS: usize = if cfg!(miri) { 60 } else { 1500 };
 
 macro_rules! model_tests {
     ($($name:ident: $t:ty, $pod:expr;)*) => {$(

@@ -65,8 +65,8 @@ pod_elem!(P48, 48, align 16);
 pod_elem!(P4100, 4100, align 4);
 
 thread_local! {
-    /// How often each id was dropped (this thread's tests only).
-    static DROPS: RefCell<HashMap<u64, u8>> = RefCell::new(HashMap::new());
+    /// How often each id was made and dropped (this thread's tests only).
+    static DROPS: RefCell<HashMap<u64, (u32, u32)>> = RefCell::new(HashMap::new());
     static PANIC_ON_DROP: Cell<Option<u64>> = const { Cell::new(None) };
     static PANIC_ON_CLONE: Cell<Option<u64>> = const { Cell::new(None) };
 }
@@ -79,7 +79,12 @@ pub(crate) struct Tracked<const K: usize> {
 
 impl<const K: usize> Elem for Tracked<K> {
     fn make(n: u64) -> Self {
-        DROPS.with(|d| assert!(d.borrow_mut().insert(n, 0).is_none(), "id {n} made twice"));
+        DROPS.with(|d| {
+            let mut d = d.borrow_mut();
+            let (made, dropped) = d.entry(n).or_default();
+            assert_eq!(made, dropped, "id {n} made while another one lives");
+            *made += 1;
+        });
         Tracked {
             id: n.to_le_bytes(),
             pad: [n as u8; K],
@@ -105,7 +110,7 @@ impl<const K: usize> Elem for Tracked<K> {
 impl<const K: usize> Drop for Tracked<K> {
     fn drop(&mut self) {
         let id = self.id();
-        DROPS.with(|d| *d.borrow_mut().get_mut(&id).expect("made") += 1);
+        DROPS.with(|d| d.borrow_mut().get_mut(&id).expect("made").1 += 1);
         if PANIC_ON_DROP.with(Cell::get) == Some(id) {
             panic!("intentional panic in the drop of {id}");
         }
@@ -139,8 +144,8 @@ impl<const K: usize> fmt::Debug for Tracked<K> {
 pub(crate) const CLONE_BASE: u64 = 1 << 24;
 
 /// How many times `id` was dropped.
-pub(crate) fn drops(id: u64) -> u8 {
-    DROPS.with(|d| d.borrow().get(&id).copied().unwrap_or(0))
+pub(crate) fn drops(id: u64) -> u32 {
+    DROPS.with(|d| d.borrow().get(&id).map_or(0, |&(_, dropped)| dropped))
 }
 
 /// Forgets every recorded drop and panic trigger (at the start of a test).
@@ -160,24 +165,25 @@ pub(crate) fn panic_on_clone(id: Option<u64>) {
     PANIC_ON_CLONE.with(|p| p.set(id));
 }
 
-/// Asserts that every id made so far is either in `live` (and not dropped) or was dropped
-/// exactly once.
+/// Asserts that every value made so far is either in `live` (and not dropped) or was
+/// dropped exactly once.
 pub(crate) fn assert_ledger(live: impl IntoIterator<Item = u64>, what: &str) {
     DROPS.with(|d| {
         let d = d.borrow();
-        let mut live_count = 0;
+        let mut alive: HashMap<u64, u32> = HashMap::new();
         for id in live {
-            live_count += 1;
-            assert_eq!(d.get(&id), Some(&0), "{what}: live id {id}");
+            *alive.entry(id).or_default() += 1;
         }
-        let dropped_once = d.values().filter(|&&n| n == 1).count();
-        let bad = d.iter().find(|&(_, &n)| n > 1);
-        assert!(bad.is_none(), "{what}: dropped more than once: {bad:?}");
-        assert_eq!(
-            live_count + dropped_once,
-            d.len(),
-            "{what}: some value leaked"
-        );
+        for (&id, &(made, dropped)) in d.iter() {
+            let want = made - alive.get(&id).copied().unwrap_or(0);
+            assert_eq!(
+                dropped, want,
+                "{what}: id {id} made {made} times, dropped {dropped}"
+            );
+        }
+        for id in alive.keys() {
+            assert!(d.contains_key(id), "{what}: id {id} was never made");
+        }
     });
 }
 
