@@ -26,11 +26,15 @@ step "rustfmt"
 cargo fmt --all --check
 
 step "clippy"
-cargo clippy --workspace --all-targets
+cargo clippy --workspace --all-targets --all-features
 
 step "tests and doctests (mirrored backend)"
 cargo test --workspace
 cargo test --workspace --benches
+
+step "tests and doctests with every feature (bytes)"
+cargo test -p picoring --all-features --doc
+cargo test -p picoring --all-features --test stream
 
 step "tests in release mode (optimised code over the mirror)"
 cargo test --workspace --release --tests
@@ -51,7 +55,8 @@ RUSTFLAGS="$RUSTFLAGS -Zsanitizer=thread" CARGO_TARGET_DIR=target/tsan \
 step "miri (heap backend)"
 cargo +nightly miri setup >/dev/null
 MIRIFLAGS="-Zmiri-strict-provenance" \
-    cargo +nightly miri test -p picoring --lib --test ring --test model --test drops --test spsc
+    cargo +nightly miri test -p picoring --lib --test ring --test model --test drops \
+    --test queue --test stream --test list --test spsc
 
 for target in "${CROSS_TARGETS[@]}"; do
     step "clippy --target $target"

@@ -318,14 +318,22 @@ fn main() {
             for k in 0..group.contenders.len() {
                 let i = (k + r) % group.contenders.len();
                 let (time, sum) = (group.contenders[i].1)();
-                assert_eq!(sum, expected_sum(group.items), "{} lost items", group.contenders[i].0);
+                assert_eq!(
+                    sum,
+                    expected_sum(group.items),
+                    "{} lost items",
+                    group.contenders[i].0
+                );
                 if r > 0 {
                     rates[i].push(group.items as f64 / time.as_secs_f64() / 1e6);
                 }
             }
         }
         println!("\n{} ({} items)", group.name, group.items);
-        println!("  {:<12} {:>12} {:>20} {:>16}", "contender", "Mitems/s", "range", "picoring / it");
+        println!(
+            "  {:<12} {:>12} {:>20} {:>16}",
+            "contender", "Mitems/s", "range", "picoring / it"
+        );
         let base = median(&mut rates[0].clone());
         for (i, (name, _)) in group.contenders.iter().enumerate() {
             let mut r = rates[i].clone();

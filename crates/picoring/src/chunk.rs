@@ -101,6 +101,29 @@ impl<'a, T> WriteChunk<'a, T> {
         unsafe { std::slice::from_raw_parts_mut(start, self.len) }
     }
 
+    /// The slots of the chunk, for as long as the chunk's borrow of the ring lasts.
+    ///
+    /// Nothing is committed: the owner of the ring commits later, through a new chunk.
+    pub(crate) fn into_uninit_slice(self) -> &'a mut [MaybeUninit<T>] {
+        let start = self
+            .mirror
+            .window(*self.head, self.len)
+            .cast::<MaybeUninit<T>>();
+        // SAFETY: as in `as_mut_slice`; the chunk's mutable borrow of the ring, which lasts
+        // for `'a`, passes to the slice.
+        unsafe { std::slice::from_raw_parts_mut(start, self.len) }
+    }
+
+    /// Overwrites every slot of the chunk, in both copies, with zero bytes.
+    pub(crate) fn zero(&mut self) {
+        let start = self.mirror.window(*self.head, self.len);
+        // SAFETY: the `len <= capacity` slots are free and lent to this chunk alone; they
+        // hold no value, so overwriting them drops nothing.
+        unsafe { start.write_bytes(0, self.len) };
+        // SAFETY: the window was just written, and no reference into it is alive.
+        unsafe { self.mirror.written(*self.head, self.len) };
+    }
+
     /// Publishes the first `n` slots of the chunk as the newest items of the ring.
     ///
     /// # Panics

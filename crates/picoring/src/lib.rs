@@ -22,6 +22,9 @@
 //! |---|---|
 //! | [`PicoRing`] | a single-owner FIFO ring: `push`, `pop`, `push_slice`, `readable_slice` |
 //! | [`WriteChunk`] | the free slots of a ring, lent out to be written in place |
+//! | [`PicoQueue`] | a reserve / commit queue: free slots lent as one slice, `queue[i]` in O(1) |
+//! | [`PicoByteStream`] | a byte buffer with `Read`, `Write`, `BufRead` (and `bytes::{Buf, BufMut}`) |
+//! | [`PicoList`] | a chunked list that never moves an element: no realloc stalls at GB scale |
 //! | [`PicoSPSC`], [`create_spsc`] | a wait-free queue between two threads, split into a [`spsc::Producer`] and a [`spsc::Consumer`], with blocking and async waits |
 //! | [`PushTimeoutError`], [`PopTimeoutError`] | why a timed wait ended without a transfer |
 //! | [`Error`] | why a ring could not be created |
@@ -55,18 +58,24 @@
 
 mod chunk;
 mod error;
+pub mod list;
 mod mirror;
 mod os;
+mod queue;
 mod ring;
 pub mod spsc;
+mod stream;
 mod sync;
 mod wait;
 
 pub use chunk::WriteChunk;
 pub use error::Error;
+pub use list::PicoList;
 pub use mirror::granularity;
+pub use queue::PicoQueue;
 pub use ring::{IntoIter, PicoRing};
 pub use spsc::{PicoSPSC, create_spsc};
+pub use stream::PicoByteStream;
 pub use wait::{PopTimeoutError, PushTimeoutError};
 
 /// The README's examples, run as doctests.

@@ -118,11 +118,15 @@ fn boxed_items_are_dropped_exactly_once() {
     let d = Arc::clone(&drops);
     let writer = thread::spawn(move || {
         for i in 0..COUNT {
-            tx.push_blocking(Counted(Box::new(i), Arc::clone(&d))).ok().unwrap();
+            tx.push_blocking(Counted(Box::new(i), Arc::clone(&d)))
+                .ok()
+                .unwrap();
         }
         // Leave some inside: the last half to go drops them.
         for i in 0..50 {
-            tx.push_blocking(Counted(Box::new(i), Arc::clone(&d))).ok().unwrap();
+            tx.push_blocking(Counted(Box::new(i), Arc::clone(&d)))
+                .ok()
+                .unwrap();
         }
     });
     let mut expected = 0;

@@ -41,3 +41,5 @@ pub(crate) fn picoring_views() -> usize {
         .filter(|l| l.contains("memfd:picoring"))
         .count()
 }
+
+pub(crate) mod elems;

@@ -1,0 +1,214 @@
+//! The collections beside the std structure doing the same work.
+//!
+//! ```text
+//! cargo bench -p picoring --bench collections
+//! python3 scripts/criterion_ratios.py
+//! ```
+//!
+//! * `list_push/*`: push 100 M `u64` into a new `PicoList`, `Vec` (no reservation, so it
+//!   reallocates and copies) and `VecDeque`, and drop it.
+//! * `list_index/*`: read 4096 random elements of a 100 M-element list by `list[i]`.
+//! * `list_iter/*`: sum every element of a 100 M-element list with `iter().sum()`.
+//! * `queue_cycle/*`: reserve a packet, fill it from a source, commit it, sum every queued
+//!   byte, release it; the `VecDeque` extends from the source, sums `as_slices()` and
+//!   drains. The queue's packets start half a packet before the physical end, so they
+//!   wrap; a `VecDeque` drained empty moves its head back to 0, so its packets do not.
+//! * `stream_cycle/*`: `write_all` a packet and `read_exact` it back, then sum the bytes
+//!   read, through a `PicoByteStream` and through a `VecDeque<u8>` (both `std::io`).
+
+#![allow(
+    missing_docs,
+    reason = "criterion_group! defines an undocumented function"
+)]
+
+use std::collections::VecDeque;
+use std::hint::black_box;
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use picoring::{PicoByteStream, PicoList, PicoQueue};
+
+const ITEMS: u64 = 100_000_000;
+const PACKETS: [usize; 3] = [64, 4 << 10, 64 << 10];
+/// Ring capacity for the packet benches: room for several packets of the largest size.
+const RING: usize = 256 << 10;
+
+/// The one summing loop that every side runs.
+#[inline(never)]
+fn sum(bytes: &[u8]) -> u64 {
+    bytes.iter().map(|&b| u64::from(b)).sum()
+}
+
+fn list_push(c: &mut Criterion) {
+    let mut group = c.benchmark_group("list_push");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    group.throughput(Throughput::Elements(ITEMS));
+    group.bench_function(BenchmarkId::new("picoring", ITEMS), |b| {
+        b.iter(|| {
+            let mut list = PicoList::<u64>::new();
+            for i in 0..ITEMS {
+                list.push(black_box(i));
+            }
+            black_box(&list);
+        })
+    });
+    group.bench_function(BenchmarkId::new("vec", ITEMS), |b| {
+        b.iter(|| {
+            let mut vec = Vec::<u64>::new();
+            for i in 0..ITEMS {
+                vec.push(black_box(i));
+            }
+            black_box(&vec);
+        })
+    });
+    group.bench_function(BenchmarkId::new("vecdeque", ITEMS), |b| {
+        b.iter(|| {
+            let mut deque = VecDeque::<u64>::new();
+            for i in 0..ITEMS {
+                deque.push_back(black_box(i));
+            }
+            black_box(&deque);
+        })
+    });
+    group.finish();
+}
+
+/// 4096 pseudo-random indices below `ITEMS`.
+fn indices() -> Vec<usize> {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    (0..4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % ITEMS) as usize
+        })
+        .collect()
+}
+
+fn list_read(c: &mut Criterion) {
+    let idx = indices();
+    let mut index = c.benchmark_group("list_index");
+    index.throughput(Throughput::Elements(idx.len() as u64));
+    let mut results = Vec::new();
+    {
+        let list: PicoList<u64> = (0..ITEMS).collect();
+        index.bench_function(BenchmarkId::new("picoring", ITEMS), |b| {
+            b.iter(|| idx.iter().map(|&i| black_box(&list)[i]).sum::<u64>())
+        });
+        results.push((list.iter().sum::<u64>(), list));
+    }
+    let vec: Vec<u64> = (0..ITEMS).collect();
+    index.bench_function(BenchmarkId::new("vec", ITEMS), |b| {
+        b.iter(|| idx.iter().map(|&i| black_box(&vec)[i]).sum::<u64>())
+    });
+    drop(vec);
+    let deque: VecDeque<u64> = (0..ITEMS).collect();
+    index.bench_function(BenchmarkId::new("vecdeque", ITEMS), |b| {
+        b.iter(|| idx.iter().map(|&i| black_box(&deque)[i]).sum::<u64>())
+    });
+    drop(deque);
+    index.finish();
+
+    let mut iter = c.benchmark_group("list_iter");
+    iter.sample_size(10);
+    iter.throughput(Throughput::Elements(ITEMS));
+    let (expected, list) = results.pop().unwrap();
+    iter.bench_function(BenchmarkId::new("picoring", ITEMS), |b| {
+        b.iter(|| black_box(&list).iter().sum::<u64>())
+    });
+    drop(list);
+    let vec: Vec<u64> = (0..ITEMS).collect();
+    assert_eq!(vec.iter().sum::<u64>(), expected);
+    iter.bench_function(BenchmarkId::new("vec", ITEMS), |b| {
+        b.iter(|| black_box(&vec).iter().sum::<u64>())
+    });
+    drop(vec);
+    let deque: VecDeque<u64> = (0..ITEMS).collect();
+    iter.bench_function(BenchmarkId::new("vecdeque", ITEMS), |b| {
+        b.iter(|| black_box(&deque).iter().sum::<u64>())
+    });
+    iter.finish();
+}
+
+fn queue_cycle(c: &mut Criterion) {
+    let mut group = c.benchmark_group("queue_cycle");
+    for size in PACKETS {
+        group.throughput(Throughput::Bytes(size as u64));
+        let src: Vec<u8> = (0..size).map(|i| i as u8).collect();
+        let expected = sum(&src);
+
+        let mut queue = PicoQueue::<u8>::new(RING).unwrap();
+        let cap = queue.capacity();
+        queue.push_slice(&vec![0; cap - size / 2]);
+        queue.release(cap - size / 2);
+        group.bench_function(BenchmarkId::new("picoring", size), |b| {
+            b.iter(|| {
+                let src = black_box(&src);
+                let buf = queue.reserve(src.len()).unwrap();
+                buf.copy_from_slice(src);
+                queue.commit(src.len());
+                let total = sum(queue.peek());
+                queue.release(queue.len());
+                assert_eq!(total, expected);
+                total
+            })
+        });
+
+        let mut deque = VecDeque::<u8>::with_capacity(cap);
+        group.bench_function(BenchmarkId::new("vecdeque", size), |b| {
+            b.iter(|| {
+                let src = black_box(&src);
+                deque.extend(src.iter());
+                let (x, y) = deque.as_slices();
+                let total = sum(x) + sum(y);
+                deque.drain(..);
+                assert_eq!(total, expected);
+                total
+            })
+        });
+    }
+    group.finish();
+}
+
+fn stream_cycle(c: &mut Criterion) {
+    let mut group = c.benchmark_group("stream_cycle");
+    for size in PACKETS {
+        group.throughput(Throughput::Bytes(size as u64));
+        let src: Vec<u8> = (0..size).map(|i| i as u8).collect();
+        let expected = sum(&src);
+        let mut dst = vec![0u8; size];
+
+        let mut stream = PicoByteStream::new(RING).unwrap();
+        let cap = stream.capacity();
+        stream.write_all(&vec![0; cap - size / 2]).unwrap();
+        stream.consume(cap - size / 2);
+        group.bench_function(BenchmarkId::new("picoring", size), |b| {
+            b.iter(|| {
+                stream.write_all(black_box(&src)).unwrap();
+                stream.read_exact(&mut dst).unwrap();
+                let total = sum(black_box(&dst));
+                assert_eq!(total, expected);
+                total
+            })
+        });
+
+        let mut deque = VecDeque::<u8>::with_capacity(cap);
+        group.bench_function(BenchmarkId::new("vecdeque", size), |b| {
+            b.iter(|| {
+                deque.write_all(black_box(&src)).unwrap();
+                deque.read_exact(&mut dst).unwrap();
+                let total = sum(black_box(&dst));
+                assert_eq!(total, expected);
+                total
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, queue_cycle, stream_cycle, list_read, list_push);
+criterion_main!(benches);
