@@ -9,6 +9,7 @@
 //! over the rounds, and each contender's median throughput relative to picoring's.
 //!
 //! Without `--bench` (as in `cargo test --benches`), every contender runs one short round.
+//! Other arguments select groups by name: `cargo bench -p picoring --bench spsc -- single`.
 
 use std::hint::black_box;
 use std::mem::MaybeUninit;
@@ -305,13 +306,19 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let full = args.iter().any(|a| a == "--bench");
+    // Any other argument selects the groups whose name contains it.
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let rounds = if full { 15 } else { 1 };
     println!(
         "SPSC, {} CPUs, ring of {CAPACITY} u64, {rounds} interleaved rounds",
         thread::available_parallelism().map_or(1, |n| n.get())
     );
     for group in groups(full) {
+        if !filters.is_empty() && !filters.iter().any(|f| group.name.contains(f.as_str())) {
+            continue;
+        }
         let mut rates: Vec<Vec<f64>> = vec![Vec::new(); group.contenders.len()];
         // One warm-up round, not counted.
         for r in 0..=rounds {

@@ -140,51 +140,26 @@ fn launder<T>(ptr: *mut T) -> *mut T {
     }
 }
 
-/// Typed mirrored storage of `capacity` slots of `T`.
+/// Where the slots of a mirror are and how positions map to them: a copy of this lets a
+/// hot loop keep the ring's geometry in registers.
 ///
-/// It owns the mapping, not the values: which slots hold a live `T` is the business of the
-/// structure above, which also drops them.
-pub(crate) struct Mirror<T> {
+/// Positions run over `0..2 * capacity`, so that a full ring (`head - tail == capacity`) and
+/// an empty one (`head == tail`) differ while every slot is usable.
+pub(crate) struct Geometry<T> {
     /// First slot of the first copy (dangling for zero-sized `T`).
     ptr: NonNull<T>,
     capacity: usize,
-    /// `None` for zero-sized `T`, which needs no memory.
-    mapping: Option<Mapping>,
-    _slots: PhantomData<T>,
 }
 
-// SAFETY: the mirror is storage for `T`s; moving it to another thread moves those values.
-unsafe impl<T: Send> Send for Mirror<T> {}
-// SAFETY: shared access hands out `&T` at most; heap-backend bookkeeping is behind a mutex.
-unsafe impl<T: Sync> Sync for Mirror<T> {}
-
-impl<T> Mirror<T> {
-    /// Maps storage for at least `min` slots.
-    ///
-    /// # Errors
-    ///
-    /// See [`rounded_capacity`]; [`Error::Map`] when the OS refuses the mapping.
-    pub(crate) fn with_capacity(min: usize) -> Result<Mirror<T>, Error> {
-        let size = size_of::<T>();
-        let capacity = rounded_capacity(min, size, align_of::<T>(), os::granularity())?;
-        if size == 0 {
-            return Ok(Mirror {
-                ptr: NonNull::dangling(),
-                capacity,
-                mapping: None,
-                _slots: PhantomData,
-            });
-        }
-        let mapping = Mapping::new(capacity * size)?;
-        Ok(Mirror {
-            // The mapping is granularity-aligned, and `align_of::<T>() <= granularity`.
-            ptr: mapping.base().cast(),
-            capacity,
-            mapping: Some(mapping),
-            _slots: PhantomData,
-        })
+impl<T> Clone for Geometry<T> {
+    fn clone(&self) -> Self {
+        *self
     }
+}
 
+impl<T> Copy for Geometry<T> {}
+
+impl<T> Geometry<T> {
     /// The number of slots, every one of them usable.
     #[inline]
     pub(crate) fn capacity(&self) -> usize {
@@ -233,8 +208,9 @@ impl<T> Mirror<T> {
 
     /// The first of `len` contiguous slots starting at `pos`.
     ///
-    /// The pointer is valid for `len <= capacity` slots; making it into a reference is the
-    /// caller's business (which slots are initialised, who may write).
+    /// The pointer is valid for `len <= capacity` slots while the mirror it came from lives;
+    /// making it into a reference is the caller's business (which slots are initialised,
+    /// who may write).
     #[inline]
     pub(crate) fn window(&self, pos: usize, len: usize) -> *mut T {
         debug_assert!(len <= self.capacity, "a window longer than the ring");
@@ -242,6 +218,90 @@ impl<T> Mirror<T> {
         // SAFETY: the mapping holds `2 * capacity` slots and `slot < capacity`, so the
         // result stays inside it; for zero-sized `T` the offset is a no-op.
         unsafe { launder(self.ptr.as_ptr()).add(slot) }
+    }
+}
+
+/// Typed mirrored storage of `capacity` slots of `T`.
+///
+/// It owns the mapping, not the values: which slots hold a live `T` is the business of the
+/// structure above, which also drops them.
+pub(crate) struct Mirror<T> {
+    geometry: Geometry<T>,
+    /// `None` for zero-sized `T`, which needs no memory.
+    mapping: Option<Mapping>,
+    _slots: PhantomData<T>,
+}
+
+// SAFETY: the mirror is storage for `T`s; moving it to another thread moves those values.
+unsafe impl<T: Send> Send for Mirror<T> {}
+// SAFETY: shared access hands out `&T` at most; heap-backend bookkeeping is behind a mutex.
+unsafe impl<T: Sync> Sync for Mirror<T> {}
+
+impl<T> Mirror<T> {
+    /// Maps storage for at least `min` slots.
+    ///
+    /// # Errors
+    ///
+    /// See [`rounded_capacity`]; [`Error::Map`] when the OS refuses the mapping.
+    pub(crate) fn with_capacity(min: usize) -> Result<Mirror<T>, Error> {
+        let size = size_of::<T>();
+        let capacity = rounded_capacity(min, size, align_of::<T>(), os::granularity())?;
+        if size == 0 {
+            return Ok(Mirror {
+                geometry: Geometry {
+                    ptr: NonNull::dangling(),
+                    capacity,
+                },
+                mapping: None,
+                _slots: PhantomData,
+            });
+        }
+        let mapping = Mapping::new(capacity * size)?;
+        Ok(Mirror {
+            geometry: Geometry {
+                // The mapping is granularity-aligned, and `align_of::<T>() <= granularity`.
+                ptr: mapping.base().cast(),
+                capacity,
+            },
+            mapping: Some(mapping),
+            _slots: PhantomData,
+        })
+    }
+
+    /// The slots' geometry, to copy into a structure's hot state.
+    #[inline]
+    pub(crate) fn geometry(&self) -> Geometry<T> {
+        self.geometry
+    }
+
+    /// The number of slots, every one of them usable.
+    #[inline]
+    pub(crate) fn capacity(&self) -> usize {
+        self.geometry.capacity
+    }
+
+    /// See [`Geometry::slot`].
+    #[inline]
+    pub(crate) fn slot(&self, pos: usize) -> usize {
+        self.geometry.slot(pos)
+    }
+
+    /// See [`Geometry::add`].
+    #[inline]
+    pub(crate) fn add(&self, pos: usize, n: usize) -> usize {
+        self.geometry.add(pos, n)
+    }
+
+    /// See [`Geometry::distance`].
+    #[inline]
+    pub(crate) fn distance(&self, from: usize, to: usize) -> usize {
+        self.geometry.distance(from, to)
+    }
+
+    /// See [`Geometry::window`].
+    #[inline]
+    pub(crate) fn window(&self, pos: usize, len: usize) -> *mut T {
+        self.geometry.window(pos, len)
     }
 
     /// Reports that the window `(pos, len)` was written, before it is published.
@@ -280,7 +340,7 @@ impl<T> Mirror<T> {
 impl<T> std::fmt::Debug for Mirror<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Mirror")
-            .field("capacity", &self.capacity)
+            .field("capacity", &self.geometry.capacity)
             .field("mapping", &self.mapping)
             .finish()
     }

@@ -31,7 +31,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::chunk::WriteChunk;
-use crate::mirror::Mirror;
+use crate::mirror::{Geometry, Mirror};
 use crate::sync::prim::{Arc, AtomicBool, AtomicUsize, Ordering};
 use crate::sync::{CachePadded, Event, Key};
 use crate::{Error, PopTimeoutError, PushTimeoutError};
@@ -153,13 +153,16 @@ impl<T> PicoSPSC<T> {
 
     /// Splits the queue into its two halves.
     pub fn split(self) -> (Producer<T>, Consumer<T>) {
+        let geo = self.shared.mirror.geometry();
         let producer = Producer {
+            geo,
             shared: Arc::clone(&self.shared),
             head: 0,
             tail: 0,
             _not_sync: PhantomData,
         };
         let consumer = Consumer {
+            geo,
             shared: self.shared,
             tail: 0,
             head: Cell::new(0),
@@ -209,6 +212,8 @@ pub struct Producer<T> {
     head: usize,
     /// The tail as last seen; the real one is at or after it.
     tail: usize,
+    /// The ring's geometry, copied here so that it stays in registers.
+    geo: Geometry<T>,
     /// Keeps the producer from being `Sync`: one thread at a time pushes.
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -223,12 +228,12 @@ impl<T> Producer<T> {
     /// The consumer may free more at any time, so this is a lower bound.
     pub fn free_len(&self) -> usize {
         let tail = self.shared.tail.load(Ordering::Acquire);
-        self.shared.mirror.capacity() - self.shared.mirror.distance(tail, self.head)
+        self.geo.capacity() - self.geo.distance(tail, self.head)
     }
 
     /// The number of items the queue holds when full.
     pub fn capacity(&self) -> usize {
-        self.shared.mirror.capacity()
+        self.geo.capacity()
     }
 
     /// Whether the consumer is gone: nothing pushed from now on will be read.
@@ -240,19 +245,19 @@ impl<T> Producer<T> {
     /// than `wanted`.
     #[inline]
     fn free_for(&mut self, wanted: usize) -> usize {
-        let mirror = &self.shared.mirror;
-        let free = mirror.capacity() - mirror.distance(self.tail, self.head);
+        let geo = self.geo;
+        let free = geo.capacity() - geo.distance(self.tail, self.head);
         if free >= wanted {
             return free;
         }
         self.tail = self.shared.tail.load(Ordering::Acquire);
-        mirror.capacity() - mirror.distance(self.tail, self.head)
+        geo.capacity() - geo.distance(self.tail, self.head)
     }
 
     /// Stores the new head for the consumer and wakes it if it sleeps.
     #[inline]
     fn publish(&mut self, n: usize) {
-        self.head = self.shared.mirror.add(self.head, n);
+        self.head = self.geo.add(self.head, n);
         self.shared.head.store(self.head, Ordering::Release);
         self.shared.rare.readable.notify();
     }
@@ -281,7 +286,7 @@ impl<T> Producer<T> {
         let mirror = &self.shared.mirror;
         // SAFETY: the slot at `head` is free: the consumer does not read it until `head`
         // moves past it, which happens below, after the write.
-        unsafe { mirror.window(self.head, 1).write(value) };
+        unsafe { self.geo.window(self.head, 1).write(value) };
         // SAFETY: one slot, just written, not yet published.
         unsafe { mirror.written(self.head, 1) };
         self.publish(1);
@@ -430,7 +435,7 @@ impl<T: Copy> Producer<T> {
         // SAFETY: the `n` slots from `head` are free (one window, `n <= capacity`), the
         // consumer does not read them before `head` moves, and `values` is borrowed from
         // elsewhere so it cannot overlap them; `T: Copy` needs no drop.
-        unsafe { ptr::copy_nonoverlapping(values.as_ptr(), mirror.window(self.head, n), n) };
+        unsafe { ptr::copy_nonoverlapping(values.as_ptr(), self.geo.window(self.head, n), n) };
         // SAFETY: the window was just written and is not yet published.
         unsafe { mirror.written(self.head, n) };
         self.publish(n);
@@ -483,6 +488,8 @@ pub struct Consumer<T> {
     tail: usize,
     /// The head as last seen; the real one is at or after it.
     head: Cell<usize>,
+    /// The ring's geometry, copied here so that it stays in registers.
+    geo: Geometry<T>,
 }
 
 // SAFETY: the consumer takes `T`s that the producer thread moved in, and lends `&T`s only
@@ -494,19 +501,19 @@ impl<T> Consumer<T> {
     /// fewer than `wanted`.
     #[inline]
     fn len_for(&self, wanted: usize) -> usize {
-        let mirror = &self.shared.mirror;
-        let len = mirror.distance(self.tail, self.head.get());
+        let geo = self.geo;
+        let len = geo.distance(self.tail, self.head.get());
         if len >= wanted {
             return len;
         }
         self.head.set(self.shared.head.load(Ordering::Acquire));
-        mirror.distance(self.tail, self.head.get())
+        geo.distance(self.tail, self.head.get())
     }
 
     /// Stores the new tail for the producer and wakes it if it sleeps.
     #[inline]
     fn release(&mut self, n: usize) {
-        self.tail = self.shared.mirror.add(self.tail, n);
+        self.tail = self.geo.add(self.tail, n);
         self.shared.tail.store(self.tail, Ordering::Release);
         self.shared.rare.writable.notify();
     }
@@ -523,7 +530,7 @@ impl<T> Consumer<T> {
 
     /// The number of items the queue holds when full.
     pub fn capacity(&self) -> usize {
-        self.shared.mirror.capacity()
+        self.geo.capacity()
     }
 
     /// Whether the producer is gone (dropped, or the pipe closed). Items it pushed before
@@ -549,7 +556,7 @@ impl<T> Consumer<T> {
         }
         // SAFETY: the slot at `tail` holds a published item; it is read exactly once,
         // because the tail moves past it before anyone can look again.
-        let value = unsafe { self.shared.mirror.window(self.tail, 1).read() };
+        let value = unsafe { self.geo.window(self.tail, 1).read() };
         self.release(1);
         Some(value)
     }
@@ -571,7 +578,7 @@ impl<T> Consumer<T> {
     /// ```
     pub fn readable_slice(&self) -> &[T] {
         let len = self.len_for(usize::MAX);
-        let start = self.shared.mirror.window(self.tail, len);
+        let start = self.geo.window(self.tail, len);
         // SAFETY: the `len` slots from `tail` hold published items (Acquire above), which
         // the producer does not touch until the tail moves, and moving it takes `&mut self`,
         // so not while this slice lives. `len <= capacity`: no slot appears twice.
@@ -605,7 +612,7 @@ impl<T> Consumer<T> {
                 self.0.release(self.1);
             }
         }
-        let items = ptr::slice_from_raw_parts_mut(self.shared.mirror.window(self.tail, n), n);
+        let items = ptr::slice_from_raw_parts_mut(self.geo.window(self.tail, n), n);
         let _release = Release(self, n);
         // SAFETY: the `n` slots hold published items owned by the consumer; they are
         // dropped here once, and the guard moves the tail past them afterwards, also when a
@@ -704,9 +711,7 @@ impl<T: Copy> Consumer<T> {
         }
         // SAFETY: the `n` slots from `tail` hold published items (one window); `dst` is a
         // unique borrow from elsewhere, so they do not overlap; `T: Copy`.
-        unsafe {
-            ptr::copy_nonoverlapping(self.shared.mirror.window(self.tail, n), dst.as_mut_ptr(), n)
-        };
+        unsafe { ptr::copy_nonoverlapping(self.geo.window(self.tail, n), dst.as_mut_ptr(), n) };
         self.release(n);
         n
     }
