@@ -11,7 +11,7 @@ use std::ops::{Index, IndexMut};
 use std::ptr::{self, NonNull};
 use std::slice;
 
-use crate::Error;
+use crate::{Error, os};
 
 /// A growable list stored in fixed-size chunks, for data too large to reallocate.
 ///
@@ -90,6 +90,40 @@ impl<T, const CHUNK: usize> Table<T, CHUNK> {
         }
     };
 
+    /// Whether chunks are whole pages mapped from the OS rather than heap blocks: for big
+    /// chunks, which then carry no allocator header and start on a page boundary.
+    const PAGED: bool =
+        Self::LAYOUT.size() >= os::pages::MIN_LEN && Self::LAYOUT.align() <= os::pages::ALIGN;
+
+    /// Allocates one chunk; `None` if out of memory.
+    fn alloc_chunk() -> Option<NonNull<T>> {
+        if Self::LAYOUT.size() == 0 {
+            Some(NonNull::dangling())
+        } else if Self::PAGED {
+            os::pages::alloc(Self::LAYOUT.size()).map(NonNull::cast)
+        } else {
+            // SAFETY: the layout has a non-zero size.
+            NonNull::new(unsafe { alloc::alloc(Self::LAYOUT) }.cast())
+        }
+    }
+
+    /// Frees one chunk.
+    ///
+    /// # Safety
+    ///
+    /// `chunk` came from [`Table::alloc_chunk`] and holds no live element; it is not used
+    /// again.
+    unsafe fn free_chunk(chunk: NonNull<T>) {
+        if Self::LAYOUT.size() == 0 {
+        } else if Self::PAGED {
+            // SAFETY: mapped by `alloc_chunk` with this size.
+            unsafe { os::pages::free(chunk.cast(), Self::LAYOUT.size()) };
+        } else {
+            // SAFETY: allocated by `alloc_chunk` with this layout.
+            unsafe { alloc::dealloc(chunk.as_ptr().cast(), Self::LAYOUT) };
+        }
+    }
+
     fn new() -> Self {
         let _ = Self::LAYOUT;
         Table {
@@ -105,12 +139,7 @@ impl<T, const CHUNK: usize> Table<T, CHUNK> {
             source: io::ErrorKind::OutOfMemory.into(),
         };
         self.chunks.try_reserve(1).map_err(|_| out_of_memory())?;
-        let chunk = if Self::LAYOUT.size() == 0 {
-            NonNull::dangling()
-        } else {
-            // SAFETY: the layout has a non-zero size.
-            NonNull::new(unsafe { alloc::alloc(Self::LAYOUT) }.cast()).ok_or_else(out_of_memory)?
-        };
+        let chunk = Self::alloc_chunk().ok_or_else(out_of_memory)?;
         self.chunks.push(chunk);
         Ok(())
     }
@@ -179,12 +208,9 @@ impl<T, const CHUNK: usize> Table<T, CHUNK> {
 
 impl<T, const CHUNK: usize> Drop for Table<T, CHUNK> {
     fn drop(&mut self) {
-        if Self::LAYOUT.size() == 0 {
-            return;
-        }
-        for chunk in &self.chunks {
-            // SAFETY: allocated by `grow` with this layout, and freed only here.
-            unsafe { alloc::dealloc(chunk.as_ptr().cast(), Self::LAYOUT) };
+        for &chunk in &self.chunks {
+            // SAFETY: allocated by `grow`, freed only here; the list dropped its elements.
+            unsafe { Self::free_chunk(chunk) };
         }
     }
 }
@@ -389,13 +415,9 @@ impl<T, const CHUNK: usize> PicoList<T, CHUNK> {
     /// Frees the chunks that hold no element.
     pub fn shrink_to_fit(&mut self) {
         let keep = self.len.div_ceil(CHUNK);
-        if Table::<T, CHUNK>::LAYOUT.size() != 0 {
-            for chunk in self.table.chunks.drain(keep..) {
-                // SAFETY: allocated by `grow` with this layout; it holds no element.
-                unsafe { alloc::dealloc(chunk.as_ptr().cast(), Table::<T, CHUNK>::LAYOUT) };
-            }
-        } else {
-            self.table.chunks.truncate(keep);
+        for chunk in self.table.chunks.drain(keep..) {
+            // SAFETY: allocated by `grow`; it holds no element and leaves the table.
+            unsafe { Table::<T, CHUNK>::free_chunk(chunk) };
         }
         self.table.chunks.shrink_to_fit();
     }

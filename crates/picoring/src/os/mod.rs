@@ -32,6 +32,7 @@ use crate::Error;
 
 #[cfg(not(loom))]
 pub(crate) mod barrier;
+pub(crate) mod pages;
 mod recycle;
 
 #[cfg(all(
