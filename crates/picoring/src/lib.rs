@@ -21,6 +21,7 @@
 //! | type | what it is |
 //! |---|---|
 //! | [`PicoRing`] | a single-owner FIFO ring: `push`, `pop`, `push_slice`, `readable_slice` |
+//! | [`pipe`] | a byte pipe for vectored and async I/O: `Buffer` split into a `Producer` that fills it from an input and a `Consumer` that drains it to an output |
 //! | [`WriteChunk`] | the free slots of a ring, lent out to be written in place |
 //! | [`Error`] | why a ring could not be created |
 //!
@@ -55,6 +56,7 @@ mod chunk;
 mod error;
 mod mirror;
 mod os;
+pub mod pipe;
 mod ring;
 pub mod spsc;
 mod sync;
