@@ -25,13 +25,17 @@ cargo fmt --all --check
 
 step "clippy"
 cargo clippy --workspace --all-targets
+cargo clippy --workspace --all-targets --all-features
 
 step "tests and doctests (mirrored backend)"
 cargo test --workspace
 cargo test --workspace --benches
 
+step "tests and doctests of the optional features (tokio, futures-io)"
+cargo test --workspace --all-features
+
 step "tests in release mode (optimised code over the mirror)"
-cargo test --workspace --release --tests
+cargo test --workspace --release --tests --all-features
 
 step "tests and doctests (heap backend)"
 RUSTFLAGS="$RUSTFLAGS --cfg picoring_heap" RUSTDOCFLAGS="$RUSTDOCFLAGS --cfg picoring_heap" \
@@ -40,7 +44,7 @@ RUSTFLAGS="$RUSTFLAGS --cfg picoring_heap" RUSTDOCFLAGS="$RUSTDOCFLAGS --cfg pic
 step "miri (heap backend)"
 cargo +nightly miri setup >/dev/null
 MIRIFLAGS="-Zmiri-strict-provenance" \
-    cargo +nightly miri test -p picoring --lib --test ring --test model --test drops
+    cargo +nightly miri test -p picoring --lib --test ring --test model --test drops --test pipe
 
 for target in "${CROSS_TARGETS[@]}"; do
     step "clippy --target $target"
