@@ -75,6 +75,8 @@ use crate::sync::Key;
 mod error;
 #[cfg(feature = "futures-io")]
 mod futures;
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
+mod poll;
 #[cfg(feature = "tokio")]
 mod tokio;
 
@@ -197,6 +199,12 @@ pub fn new(size: usize, align: usize) -> Result<(Producer, Consumer), Error> {
 ///
 /// It is [`Send`], but neither `Sync` nor `Clone`. Dropping it ends the stream, as
 /// [`close()`](Producer::close) does.
+///
+/// ```compile_fail
+/// fn shared_between_threads<T: Sync>(_: &T) {}
+/// let (producer, _consumer) = picoring::pipe::new(4096, 1).unwrap();
+/// shared_between_threads(&producer); // error: `Producer` is not `Sync`
+/// ```
 pub struct Producer {
     inner: spsc::Producer<u8>,
     /// Set by `close`: writing is refused from then on.
@@ -446,30 +454,6 @@ impl Producer {
     }
 }
 
-/// The waiting of the async traits.
-#[cfg(any(feature = "tokio", feature = "futures-io"))]
-impl Producer {
-    /// Copies what fits of `bufs` once a byte is free, registering the task until then.
-    fn poll_write_bufs(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> std::task::Poll<io::Result<usize>> {
-        use std::task::Poll;
-        loop {
-            match self.write_bufs(bufs, false) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                done => return Poll::Ready(done),
-            }
-            match self.inner.poll_vacant(cx, &mut self.key) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(true) => {}
-                Poll::Ready(false) => return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
-            }
-        }
-    }
-}
-
 /// Copies into the free bytes; a full pipe is [`WouldBlock`](io::ErrorKind::WouldBlock) (or
 /// waits, see [`Producer::set_blocking`]), a closed one [`BrokenPipe`](io::ErrorKind::BrokenPipe).
 impl Write for Producer {
@@ -509,6 +493,24 @@ impl fmt::Debug for Producer {
 ///
 /// It is [`Send`], but neither `Sync` nor `Clone`. Dropping it makes the producer's writes
 /// fail with [`ProducerError::Closed`].
+///
+/// A slice from [`read_slice`](Consumer::read_slice) borrows the consumer, so its bytes
+/// cannot be handed back to the producer while it is alive:
+///
+/// ```compile_fail
+/// use std::io::Write;
+/// let (mut producer, mut consumer) = picoring::pipe::new(4096, 1).unwrap();
+/// producer.write_all(b"abc").unwrap();
+/// let bytes = consumer.read_slice();
+/// consumer.consume(3); // error: `consumer` is still borrowed by `bytes`
+/// assert_eq!(bytes, b"abc");
+/// ```
+///
+/// ```compile_fail
+/// fn shared_between_threads<T: Sync>(_: &T) {}
+/// let (_producer, consumer) = picoring::pipe::new(4096, 1).unwrap();
+/// shared_between_threads(&consumer); // error: `Consumer` is not `Sync`
+/// ```
 pub struct Consumer {
     inner: spsc::Consumer<u8>,
     /// Wait for bytes instead of reporting `Empty`.
@@ -725,43 +727,6 @@ impl Consumer {
         match self.ready::<io::Error>(wait)? {
             0 => Ok(0),
             _ => Ok(self.copy_out(bufs)),
-        }
-    }
-}
-
-/// The waiting of the async traits.
-#[cfg(any(feature = "tokio", feature = "futures-io"))]
-impl Consumer {
-    /// The number of readable bytes once it is not zero, or 0 at the end of the stream,
-    /// registering the task until then.
-    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<usize> {
-        use std::task::Poll;
-        loop {
-            if let Ok(len) = self.ready::<()>(false) {
-                return Poll::Ready(len);
-            }
-            if self.inner.poll_items(cx, &mut self.key).is_pending() {
-                return Poll::Pending;
-            }
-        }
-    }
-
-    /// Copies readable bytes into `bufs` once some are (nothing at the end of the stream),
-    /// registering the task until then.
-    #[cfg(feature = "futures-io")]
-    fn poll_read_bufs(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> std::task::Poll<usize> {
-        use std::task::Poll;
-        if bufs.iter().all(|b| b.is_empty()) {
-            return Poll::Ready(0);
-        }
-        match self.poll_ready(cx) {
-            Poll::Ready(0) => Poll::Ready(0),
-            Poll::Ready(_) => Poll::Ready(self.copy_out(bufs)),
-            Poll::Pending => Poll::Pending,
         }
     }
 }

@@ -4,47 +4,12 @@
 #![cfg(any(feature = "tokio", feature = "futures-io"))]
 #![cfg(unix)]
 
-use std::future::Future;
-use std::pin::{Pin, pin};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread;
-
 use picoring::pipe;
 
 const STREAM: usize = if cfg!(miri) { 10_000 } else { 8 << 20 };
 
 fn pattern(i: usize) -> u8 {
     (i.wrapping_mul(131) ^ (i >> 10)) as u8
-}
-
-/// Wakes a parked thread.
-struct Unpark(thread::Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Runs `f` to completion on this thread, parking while it is pending; counts the polls.
-fn block_on<F: Future>(f: F) -> (F::Output, usize) {
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
-    let mut polls = 0;
-    loop {
-        polls += 1;
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return (v, polls);
-        }
-        thread::park();
-    }
-}
-
-/// A future that polls `f` until it is ready.
-fn poll_fn<T>(f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> impl Future<Output = T> {
-    std::future::poll_fn(f)
 }
 
 #[cfg(feature = "tokio")]
@@ -181,7 +146,41 @@ mod tokio_traits {
 mod futures_traits {
     use super::*;
     use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
+    use std::future::Future;
     use std::io::{self, IoSliceMut};
+    use std::pin::{Pin, pin};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    use std::thread;
+
+    /// Wakes a parked thread.
+    struct Unpark(thread::Thread);
+
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    /// Runs `f` to completion on this thread, parking while it is pending; counts the polls.
+    fn block_on<F: Future>(f: F) -> (F::Output, usize) {
+        let waker = Waker::from(Arc::new(Unpark(thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut f = pin!(f);
+        let mut polls = 0;
+        loop {
+            polls += 1;
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return (v, polls);
+            }
+            thread::park();
+        }
+    }
+
+    /// A future that polls `f` until it is ready.
+    fn poll_fn<T>(f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> impl Future<Output = T> {
+        std::future::poll_fn(f)
+    }
 
     #[test]
     fn threads_move_a_stream() {
