@@ -877,8 +877,11 @@ impl Producer<u8> {
         let start = self.shared.mirror.window(self.head, free);
         // SAFETY: the `free` bytes from `head` are free slots, which the consumer does not
         // read before `head` moves past them, and moving it takes `&mut self`, so not while
-        // this slice lives. `free <= capacity`: no byte appears twice. Every byte of the
-        // mapping is initialised (zeroed when mapped, then written only with bytes).
+        // this slice lives. `free <= capacity`: no byte appears twice. Every byte holds a
+        // value: fresh mappings (and heap blocks) are zeroed and this queue writes bytes
+        // only. A recycled mapping holds what its previous ring wrote, which for an element
+        // type with padding is a byte the abstract machine calls uninitialised; that memory
+        // comes from the OS and reaches this ring through the opaque recycling cache.
         unsafe { std::slice::from_raw_parts_mut(start, free) }
     }
 
