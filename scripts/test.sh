@@ -26,18 +26,18 @@ step "rustfmt"
 cargo fmt --all --check
 
 step "clippy"
+cargo clippy --workspace --all-targets
 cargo clippy --workspace --all-targets --all-features
 
 step "tests and doctests (mirrored backend)"
 cargo test --workspace
 cargo test --workspace --benches
 
-step "tests and doctests with every feature (bytes)"
-cargo test -p picoring --all-features --doc
-cargo test -p picoring --all-features --test stream
+step "tests and doctests of the optional features (bytes, tokio, futures-io)"
+cargo test --workspace --all-features
 
 step "tests in release mode (optimised code over the mirror)"
-cargo test --workspace --release --tests
+cargo test --workspace --release --tests --all-features
 
 step "tests and doctests (heap backend)"
 RUSTFLAGS="$RUSTFLAGS --cfg picoring_heap" RUSTDOCFLAGS="$RUSTDOCFLAGS --cfg picoring_heap" \
@@ -56,7 +56,7 @@ step "miri (heap backend)"
 cargo +nightly miri setup >/dev/null
 MIRIFLAGS="-Zmiri-strict-provenance" \
     cargo +nightly miri test -p picoring --lib --test ring --test model --test drops \
-    --test queue --test stream --test list --test spsc
+    --test queue --test stream --test list --test spsc --test pipe
 
 for target in "${CROSS_TARGETS[@]}"; do
     step "clippy --target $target"

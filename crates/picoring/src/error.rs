@@ -24,13 +24,18 @@ pub enum Error {
     /// The capacity, once rounded up to the mapping granularity, does not fit in the
     /// address space (its byte size overflows `isize`).
     CapacityOverflow,
-    /// The element type is aligned more strictly than the mapping granularity, so no
-    /// mapping can place every slot at an aligned address.
+    /// The element type, or the start of a byte pipe, is to be aligned more strictly than
+    /// the mapping granularity, so no mapping can place every slot at an aligned address.
     AlignmentTooLarge {
-        /// `align_of::<T>()` of the element type.
+        /// `align_of::<T>()` of the element type, or the alignment asked of a pipe.
         align: usize,
         /// The mapping granularity of this platform, in bytes.
         granularity: usize,
+    },
+    /// The alignment asked of a byte pipe is not a power of two.
+    AlignmentNotPowerOfTwo {
+        /// The alignment asked for, in bytes.
+        align: usize,
     },
     /// The operating system refused to create the mirrored mapping.
     Map {
@@ -48,8 +53,11 @@ impl fmt::Display for Error {
             Error::CapacityOverflow => f.write_str("capacity overflows the address space"),
             Error::AlignmentTooLarge { align, granularity } => write!(
                 f,
-                "element alignment of {align} bytes exceeds the mapping granularity of {granularity} bytes"
+                "alignment of {align} bytes exceeds the mapping granularity of {granularity} bytes"
             ),
+            Error::AlignmentNotPowerOfTwo { align } => {
+                write!(f, "alignment of {align} bytes is not a power of two")
+            }
             Error::Map { call, .. } => write!(f, "failed to map mirrored memory: {call} failed"),
         }
     }
@@ -61,6 +69,22 @@ impl error::Error for Error {
             Error::Map { source, .. } => Some(source),
             _ => None,
         }
+    }
+}
+
+/// For constructors called where an `io::Result` is returned, such as
+/// [`pipe::Buffer::new`](crate::pipe::Buffer::new).
+///
+/// [`Error::Map`] keeps the kind of the OS error; a request no ring can satisfy (zero,
+/// overflowing, or a bad alignment) is [`io::ErrorKind::InvalidInput`]. The `Error` itself
+/// is the inner error.
+impl From<Error> for io::Error {
+    fn from(err: Error) -> io::Error {
+        let kind = match &err {
+            Error::Map { source, .. } => source.kind(),
+            _ => io::ErrorKind::InvalidInput,
+        };
+        io::Error::new(kind, err)
     }
 }
 

@@ -21,6 +21,7 @@
 //! | type | what it is |
 //! |---|---|
 //! | [`PicoRing`] | a single-owner FIFO ring: `push`, `pop`, `push_slice`, `readable_slice` |
+//! | [`pipe`] | a byte pipe for vectored and async I/O: `Buffer` split into a `Producer` that fills it from an input and a `Consumer` that drains it to an output |
 //! | [`WriteChunk`] | the free slots of a ring, lent out to be written in place |
 //! | [`PicoQueue`] | a reserve / commit queue: free slots lent as one slice, `queue[i]` in O(1) |
 //! | [`PicoByteStream`] | a byte buffer with `Read`, `Write`, `BufRead` (and `bytes::{Buf, BufMut}`) |
@@ -61,6 +62,7 @@ mod error;
 pub mod list;
 mod mirror;
 mod os;
+pub mod pipe;
 mod queue;
 mod ring;
 pub mod spsc;

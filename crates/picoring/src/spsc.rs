@@ -825,3 +825,117 @@ impl<T> fmt::Debug for PopFuture<'_, T> {
         f.debug_struct("PopFuture").finish_non_exhaustive()
     }
 }
+
+// Crate-internal hooks for the byte pipe.
+
+impl<T> Producer<T> {
+    /// Marks the producer gone, as dropping it does, and wakes the consumer: once it has
+    /// read what was published, it sees the end of the stream. Calling it again is harmless.
+    pub(crate) fn close(&mut self) {
+        self.shared
+            .rare
+            .producer_gone
+            .store(true, Ordering::Release);
+        self.shared.rare.readable.notify();
+    }
+
+    /// The number of free slots, reloading the tail only when the cached one says fewer
+    /// than `wanted`.
+    #[inline]
+    pub(crate) fn vacant(&mut self, wanted: usize) -> usize {
+        self.free_for(wanted)
+    }
+
+    /// Blocks until a slot is free (`true`) or the consumer is gone (`false`).
+    pub(crate) fn wait_vacant(&mut self) -> bool {
+        let shared = Arc::clone(&self.shared);
+        shared.rare.writable.wait(None, || self.room()) == Some(true)
+    }
+
+    /// The async form of [`Producer::wait_vacant`]: `Pending` with the task's waker
+    /// registered under `key` until a slot is free or the consumer is gone.
+    ///
+    /// The caller cancels `key` with [`Producer::cancel`] when it stops polling.
+    #[cfg_attr(
+        not(any(feature = "tokio", feature = "futures-io")),
+        allow(dead_code, reason = "only the pipe's async traits poll")
+    )]
+    pub(crate) fn poll_vacant(
+        &mut self,
+        cx: &mut Context<'_>,
+        key: &mut Option<Key>,
+    ) -> Poll<bool> {
+        let shared = Arc::clone(&self.shared);
+        shared.rare.writable.poll(cx, key, || self.room())
+    }
+
+    /// Removes a registration made by [`Producer::poll_vacant`], if it is still there.
+    pub(crate) fn cancel(&self, key: &mut Option<Key>) {
+        self.shared.rare.writable.cancel(key);
+    }
+}
+
+impl Producer<u8> {
+    /// Every free byte, as one slice that starts at the head, even across the physical end
+    /// of the ring; [`Producer::commit_bytes`] publishes a prefix of it.
+    ///
+    /// The tail is reloaded only when the cached one leaves fewer than `wanted` bytes.
+    /// The bytes are initialised, with unspecified values: the backends hand out zeroed
+    /// memory and bytes are only ever overwritten with bytes.
+    #[inline]
+    pub(crate) fn vacant_bytes(&mut self, wanted: usize) -> &mut [u8] {
+        let free = self.free_for(wanted);
+        let start = self.shared.mirror.window(self.head, free);
+        // SAFETY: the `free` bytes from `head` are free slots, which the consumer does not
+        // read before `head` moves past them, and moving it takes `&mut self`, so not while
+        // this slice lives. `free <= capacity`: no byte appears twice. Every byte holds a
+        // value: fresh mappings (and heap blocks) are zeroed and this queue writes bytes
+        // only. A recycled mapping holds what its previous ring wrote, which for an element
+        // type with padding is a byte the abstract machine calls uninitialised; that memory
+        // comes from the OS and reaches this ring through the opaque recycling cache.
+        unsafe { std::slice::from_raw_parts_mut(start, free) }
+    }
+
+    /// Publishes the first `n` bytes of [`Producer::vacant_bytes`] to the consumer.
+    ///
+    /// # Panics
+    ///
+    /// If fewer than `n` bytes are free; nothing is published then.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn commit_bytes(&mut self, n: usize) {
+        let free = self.free_for(n);
+        assert!(n <= free, "cannot commit {n} bytes: {free} are free");
+        // SAFETY: `n <= free <= capacity`; the window is this producer's, no slice of it
+        // outlives the `&mut self` of `vacant_bytes`, and it is not yet published.
+        unsafe { self.shared.mirror.written(self.head, n) };
+        self.publish(n);
+    }
+}
+
+impl<T> Consumer<T> {
+    /// Whether the producer is gone and every item it published has been read: nothing
+    /// will ever be readable again.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.items(1) == Some(false)
+    }
+
+    /// The async form of [`Consumer::readable_slice_blocking`] for one item: `Pending`
+    /// with the task's waker registered under `key` until an item is readable (`true`) or
+    /// the producer is gone and everything was read (`false`).
+    ///
+    /// The caller cancels `key` with [`Consumer::cancel`] when it stops polling.
+    #[cfg_attr(
+        not(any(feature = "tokio", feature = "futures-io")),
+        allow(dead_code, reason = "only the pipe's async traits poll")
+    )]
+    pub(crate) fn poll_items(&mut self, cx: &mut Context<'_>, key: &mut Option<Key>) -> Poll<bool> {
+        let shared = Arc::clone(&self.shared);
+        shared.rare.readable.poll(cx, key, || self.items(1))
+    }
+
+    /// Removes a registration made by [`Consumer::poll_items`], if it is still there.
+    pub(crate) fn cancel(&self, key: &mut Option<Key>) {
+        self.shared.rare.readable.cancel(key);
+    }
+}

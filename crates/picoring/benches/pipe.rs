@@ -1,0 +1,265 @@
+//! A 256 MiB tmpfs file copied to `/dev/null` through a 1 MiB ring.
+//!
+//! ```text
+//! cargo bench -p picoring --bench pipe
+//! scripts/criterion_ratios.py
+//! ```
+//!
+//! * `picoring_pipe`: one thread reads the file into the producer (`io_slices` +
+//!   `read_vectored`), another writes the consumer to `/dev/null` (`io_slices` +
+//!   `write_vectored`); both halves in blocking mode.
+//! * `bytering`: bytering 0.8 doing the same; its halves cannot wait, so each thread yields
+//!   when its callback is offered nothing.
+//! * `relay`: one thread, `read` into a 1 MiB buffer and `write_all` to `/dev/null`.
+//!
+//! On a machine with few cores, two-thread timings swing with the host's load. So before
+//! criterion's own runs (which measure one function after another), the bench times
+//! [`ROUNDS`] rounds in which the three run in turn, rotating the order, and prints each
+//! one's median and range and the ratios to the pipe's median.
+
+#![allow(
+    missing_docs,
+    reason = "criterion_group! defines an undocumented function"
+)]
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group};
+
+const RING: usize = 1 << 20;
+const ROUNDS: usize = 15;
+
+/// The file size: 256 MiB when benchmarking, 16 MiB for `cargo test --benches`.
+fn file_size() -> usize {
+    if benchmarking() { 256 << 20 } else { 16 << 20 }
+}
+
+fn benchmarking() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+/// A tmpfs file of pseudo-random bytes, deleted when dropped.
+struct Input(PathBuf);
+
+impl Input {
+    fn new(size: usize) -> Input {
+        let dir = Path::new("/dev/shm");
+        let dir = if dir.is_dir() {
+            dir.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        let input = Input(dir.join(format!("picoring-bench-pipe-{}", std::process::id())));
+        let mut out = File::create(&input.0).unwrap();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut block = vec![0u8; 1 << 20];
+        for _ in 0..size / block.len() {
+            for w in block.chunks_exact_mut(8) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                w.copy_from_slice(&state.to_le_bytes());
+            }
+            out.write_all(&block).unwrap();
+        }
+        input
+    }
+
+    fn open(&self) -> File {
+        File::open(&self.0).unwrap()
+    }
+}
+
+impl Drop for Input {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+fn null() -> File {
+    OpenOptions::new().write(true).open("/dev/null").unwrap()
+}
+
+/// picoring's pipe, two threads, blocking halves. Returns the bytes moved.
+fn picoring_pipe(input: &Input) -> u64 {
+    let (mut producer, mut consumer) = picoring::pipe::new(RING, 4096).unwrap();
+    producer.set_blocking(true);
+    consumer.set_blocking(true);
+    let mut file = input.open();
+    let filler = thread::spawn(move || {
+        while producer
+            .io_slices(|bufs, _| file.read_vectored(bufs))
+            .unwrap()
+            > 0
+        {}
+    });
+    let mut out = null();
+    let mut moved = 0;
+    loop {
+        let n = consumer
+            .io_slices(|bufs, _| out.write_vectored(bufs))
+            .unwrap();
+        if n == 0 {
+            break;
+        }
+        moved += n as u64;
+    }
+    filler.join().unwrap();
+    moved
+}
+
+/// bytering 0.8, two threads; a thread offered nothing yields and tries again.
+fn bytering_pipe(input: &Input) -> u64 {
+    let (mut producer, mut consumer) = bytering::new(RING, 4096).unwrap();
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let mut file = input.open();
+    let filler = {
+        let done = done.clone();
+        thread::spawn(move || {
+            loop {
+                let mut full = false;
+                let n = producer
+                    .io_slices(|bufs, len| {
+                        if len == 0 {
+                            full = true;
+                            return Ok(0);
+                        }
+                        file.read_vectored(bufs)
+                    })
+                    .unwrap();
+                if full {
+                    thread::yield_now();
+                } else if n == 0 {
+                    break;
+                }
+            }
+            // Release: pairs with the Acquire load below, after the last publication.
+            done.store(true, Ordering::Release);
+        })
+    };
+    let mut out = null();
+    let mut moved = 0;
+    loop {
+        let n = consumer
+            .io_slices(|bufs, len| {
+                if len == 0 {
+                    return Ok(0);
+                }
+                out.write_vectored(bufs)
+            })
+            .unwrap();
+        moved += n as u64;
+        if n == 0 {
+            // Acquire: pairs with the Release store above.
+            if done.load(Ordering::Acquire) && consumer.is_empty() {
+                break;
+            }
+            thread::yield_now();
+        }
+    }
+    filler.join().unwrap();
+    moved
+}
+
+/// One thread, `read` then `write_all`, through a buffer as large as the rings.
+fn relay(input: &Input) -> u64 {
+    let mut file = input.open();
+    let mut out = null();
+    let mut buf = vec![0u8; RING];
+    let mut moved = 0;
+    loop {
+        let n = file.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        out.write_all(&buf[..n]).unwrap();
+        moved += n as u64;
+    }
+    moved
+}
+
+type Contender = (&'static str, fn(&Input) -> u64);
+
+const CONTENDERS: [Contender; 3] = [
+    ("picoring_pipe", picoring_pipe),
+    ("bytering", bytering_pipe),
+    ("relay", relay),
+];
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Runs the contenders in turn for [`ROUNDS`] rounds and prints medians, ranges and ratios.
+fn interleaved(input: &Input, size: usize) {
+    let mut times = vec![Vec::new(); CONTENDERS.len()];
+    for round in 0..ROUNDS {
+        for k in 0..CONTENDERS.len() {
+            let i = (round + k) % CONTENDERS.len();
+            let start = Instant::now();
+            assert_eq!(CONTENDERS[i].1(input) as usize, size);
+            times[i].push(start.elapsed().as_secs_f64());
+        }
+    }
+    let base = median(&mut times[0].clone());
+    println!(
+        "interleaved: {} MiB file -> /dev/null, 1 MiB ring, {ROUNDS} rounds",
+        size >> 20
+    );
+    println!(
+        "{:14} {:>10} {:>21} {:>9} {:>17}",
+        "", "median ms", "range ms", "GiB/s", "time / picoring"
+    );
+    for (i, (name, _)) in CONTENDERS.iter().enumerate() {
+        let mut t = times[i].clone();
+        let m = median(&mut t);
+        let (lo, hi) = (t[0], t[t.len() - 1]);
+        println!(
+            "{name:14} {:10.1} {:>21} {:9.2} {:>8.2}x ({:.2}-{:.2})",
+            m * 1e3,
+            format!("{:.1}-{:.1}", lo * 1e3, hi * 1e3),
+            size as f64 / m / f64::from(1 << 30),
+            m / base,
+            lo / base,
+            hi / base
+        );
+    }
+}
+
+fn file_to_null(c: &mut Criterion) {
+    let size = file_size();
+    let input = Input::new(size);
+    if benchmarking() {
+        interleaved(&input, size);
+    }
+    let mut group = c.benchmark_group("file_to_null");
+    group
+        .throughput(Throughput::Bytes(size as u64))
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    for (name, run) in CONTENDERS {
+        group.bench_function(name, |b| {
+            b.iter(|| assert_eq!(run(&input) as usize, size));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, file_to_null);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
