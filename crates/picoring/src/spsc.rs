@@ -9,8 +9,9 @@
 //!   ... free ... [ item | item | item | ... | item ] ... free ...
 //! ```
 //!
-//! Positions are counters in `0..2 * capacity` (see the mirror core), so a full ring and an
-//! empty one differ and every slot is usable. The producer writes items into free slots,
+//! Positions are free-running counters (wrapping at `usize::MAX`), so `len = head - tail`, a
+//! full ring and an empty one differ, and every slot is usable; each half keeps the slot of
+//! its own position beside it. The producer writes items into free slots,
 //! then publishes `head` with a Release store; the consumer reads `head` with an Acquire
 //! load, reads the items, then publishes `tail` with a Release store, which hands the slots
 //! back. Each side keeps a private copy of the other's index and reloads the shared one only
@@ -31,7 +32,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::chunk::WriteChunk;
-use crate::mirror::{Geometry, Mirror};
+use crate::mirror::{Cursor, Geometry, Mirror};
 use crate::sync::prim::{Arc, AtomicBool, AtomicUsize, Ordering};
 use crate::sync::{CachePadded, Event, Key};
 use crate::{Error, PopTimeoutError, PushTimeoutError};
@@ -62,8 +63,12 @@ impl<T> Drop for Shared<T> {
         // Both halves are gone: the items between tail and head are dropped here, once.
         let tail = self.tail.load(Ordering::Relaxed);
         let head = self.head.load(Ordering::Relaxed);
-        let len = self.mirror.distance(tail, head);
-        let items = ptr::slice_from_raw_parts_mut(self.mirror.window(tail, len), len);
+        let len = head.wrapping_sub(tail);
+        let items = ptr::slice_from_raw_parts_mut(
+            self.mirror
+                .window(self.mirror.geometry().cursor(tail).slot, len),
+            len,
+        );
         // SAFETY: the last owner has exclusive access; the `len` slots from `tail` hold
         // initialised items that nobody will read again.
         unsafe { ptr::drop_in_place(items) };
@@ -157,14 +162,14 @@ impl<T> PicoSPSC<T> {
         let producer = Producer {
             geo,
             shared: Arc::clone(&self.shared),
-            head: 0,
+            head: Cursor::default(),
             tail: 0,
             _not_sync: PhantomData,
         };
         let consumer = Consumer {
             geo,
             shared: self.shared,
-            tail: 0,
+            tail: Cursor::default(),
             head: Cell::new(0),
         };
         (producer, consumer)
@@ -209,7 +214,7 @@ pub fn create_spsc<T>(capacity: usize) -> Result<(Producer<T>, Consumer<T>), Err
 pub struct Producer<T> {
     shared: Arc<Shared<T>>,
     /// The head, which only this half writes.
-    head: usize,
+    head: Cursor,
     /// The tail as last seen; the real one is at or after it.
     tail: usize,
     /// The ring's geometry, copied here so that it stays in registers.
@@ -228,7 +233,7 @@ impl<T> Producer<T> {
     /// The consumer may free more at any time, so this is a lower bound.
     pub fn free_len(&self) -> usize {
         let tail = self.shared.tail.load(Ordering::Acquire);
-        self.geo.capacity() - self.geo.distance(tail, self.head)
+        self.geo.capacity() - self.head.pos.wrapping_sub(tail)
     }
 
     /// The number of items the queue holds when full.
@@ -246,19 +251,19 @@ impl<T> Producer<T> {
     #[inline]
     fn free_for(&mut self, wanted: usize) -> usize {
         let geo = self.geo;
-        let free = geo.capacity() - geo.distance(self.tail, self.head);
+        let free = geo.capacity() - self.head.pos.wrapping_sub(self.tail);
         if free >= wanted {
             return free;
         }
         self.tail = self.shared.tail.load(Ordering::Acquire);
-        geo.capacity() - geo.distance(self.tail, self.head)
+        geo.capacity() - self.head.pos.wrapping_sub(self.tail)
     }
 
     /// Stores the new head for the consumer and wakes it if it sleeps.
     #[inline]
     fn publish(&mut self, n: usize) {
-        self.head = self.geo.add(self.head, n);
-        self.shared.head.store(self.head, Ordering::Release);
+        self.geo.advance(&mut self.head, n);
+        self.shared.head.store(self.head.pos, Ordering::Release);
         self.shared.rare.readable.notify();
     }
 
@@ -286,9 +291,9 @@ impl<T> Producer<T> {
         let mirror = &self.shared.mirror;
         // SAFETY: the slot at `head` is free: the consumer does not read it until `head`
         // moves past it, which happens below, after the write.
-        unsafe { self.geo.window(self.head, 1).write(value) };
+        unsafe { self.geo.window_at(self.head.slot, 1).write(value) };
         // SAFETY: one slot, just written, not yet published.
-        unsafe { mirror.written(self.head, 1) };
+        unsafe { mirror.written(self.head.slot, 1) };
         self.publish(1);
         Ok(())
     }
@@ -435,9 +440,11 @@ impl<T: Copy> Producer<T> {
         // SAFETY: the `n` slots from `head` are free (one window, `n <= capacity`), the
         // consumer does not read them before `head` moves, and `values` is borrowed from
         // elsewhere so it cannot overlap them; `T: Copy` needs no drop.
-        unsafe { ptr::copy_nonoverlapping(values.as_ptr(), self.geo.window(self.head, n), n) };
+        unsafe {
+            ptr::copy_nonoverlapping(values.as_ptr(), self.geo.window_at(self.head.slot, n), n)
+        };
         // SAFETY: the window was just written and is not yet published.
-        unsafe { mirror.written(self.head, n) };
+        unsafe { mirror.written(self.head.slot, n) };
         self.publish(n);
         n
     }
@@ -485,7 +492,7 @@ impl<T> fmt::Debug for Producer<T> {
 pub struct Consumer<T> {
     shared: Arc<Shared<T>>,
     /// The tail, which only this half writes.
-    tail: usize,
+    tail: Cursor,
     /// The head as last seen; the real one is at or after it.
     head: Cell<usize>,
     /// The ring's geometry, copied here so that it stays in registers.
@@ -501,20 +508,19 @@ impl<T> Consumer<T> {
     /// fewer than `wanted`.
     #[inline]
     fn len_for(&self, wanted: usize) -> usize {
-        let geo = self.geo;
-        let len = geo.distance(self.tail, self.head.get());
+        let len = self.head.get().wrapping_sub(self.tail.pos);
         if len >= wanted {
             return len;
         }
         self.head.set(self.shared.head.load(Ordering::Acquire));
-        geo.distance(self.tail, self.head.get())
+        self.head.get().wrapping_sub(self.tail.pos)
     }
 
     /// Stores the new tail for the producer and wakes it if it sleeps.
     #[inline]
     fn release(&mut self, n: usize) {
-        self.tail = self.geo.add(self.tail, n);
-        self.shared.tail.store(self.tail, Ordering::Release);
+        self.geo.advance(&mut self.tail, n);
+        self.shared.tail.store(self.tail.pos, Ordering::Release);
         self.shared.rare.writable.notify();
     }
 
@@ -556,7 +562,7 @@ impl<T> Consumer<T> {
         }
         // SAFETY: the slot at `tail` holds a published item; it is read exactly once,
         // because the tail moves past it before anyone can look again.
-        let value = unsafe { self.geo.window(self.tail, 1).read() };
+        let value = unsafe { self.geo.window_at(self.tail.slot, 1).read() };
         self.release(1);
         Some(value)
     }
@@ -578,7 +584,7 @@ impl<T> Consumer<T> {
     /// ```
     pub fn readable_slice(&self) -> &[T] {
         let len = self.len_for(usize::MAX);
-        let start = self.geo.window(self.tail, len);
+        let start = self.geo.window_at(self.tail.slot, len);
         // SAFETY: the `len` slots from `tail` hold published items (Acquire above), which
         // the producer does not touch until the tail moves, and moving it takes `&mut self`,
         // so not while this slice lives. `len <= capacity`: no slot appears twice.
@@ -612,7 +618,7 @@ impl<T> Consumer<T> {
                 self.0.release(self.1);
             }
         }
-        let items = ptr::slice_from_raw_parts_mut(self.geo.window(self.tail, n), n);
+        let items = ptr::slice_from_raw_parts_mut(self.geo.window_at(self.tail.slot, n), n);
         let _release = Release(self, n);
         // SAFETY: the `n` slots hold published items owned by the consumer; they are
         // dropped here once, and the guard moves the tail past them afterwards, also when a
@@ -711,7 +717,9 @@ impl<T: Copy> Consumer<T> {
         }
         // SAFETY: the `n` slots from `tail` hold published items (one window); `dst` is a
         // unique borrow from elsewhere, so they do not overlap; `T: Copy`.
-        unsafe { ptr::copy_nonoverlapping(self.geo.window(self.tail, n), dst.as_mut_ptr(), n) };
+        unsafe {
+            ptr::copy_nonoverlapping(self.geo.window_at(self.tail.slot, n), dst.as_mut_ptr(), n)
+        };
         self.release(n);
         n
     }
@@ -885,7 +893,7 @@ impl Producer<u8> {
     #[inline]
     pub(crate) fn vacant_bytes(&mut self, wanted: usize) -> &mut [u8] {
         let free = self.free_for(wanted);
-        let start = self.shared.mirror.window(self.head, free);
+        let start = self.shared.mirror.window(self.head.slot, free);
         // SAFETY: the `free` bytes from `head` are free slots, which the consumer does not
         // read before `head` moves past them, and moving it takes `&mut self`, so not while
         // this slice lives. `free <= capacity`: no byte appears twice. Every byte holds a
@@ -908,7 +916,7 @@ impl Producer<u8> {
         assert!(n <= free, "cannot commit {n} bytes: {free} are free");
         // SAFETY: `n <= free <= capacity`; the window is this producer's, no slice of it
         // outlives the `&mut self` of `vacant_bytes`, and it is not yet published.
-        unsafe { self.shared.mirror.written(self.head, n) };
+        unsafe { self.shared.mirror.written(self.head.slot, n) };
         self.publish(n);
     }
 }

@@ -17,41 +17,50 @@ const ASYMMETRIC: u8 = 1;
 #[cfg(not(loom))]
 const SYMMETRIC: u8 = 2;
 
-/// Which barriers are in use. It changes once, from `UNKNOWN`, in [`init`], before any
-/// [`Event`](super::Event) that relies on it exists; after that it never changes again.
+/// Which barriers are in use. It changes once, from `UNKNOWN`, in [`init`]; after that it
+/// never changes again.
 #[cfg(not(loom))]
 static MODE: AtomicU8 = AtomicU8::new(UNKNOWN);
 
-/// Chooses the barriers; called when an [`Event`](super::Event) is created.
-pub(crate) fn init() {
+/// Chooses the barriers, once per process; `true` if they are asymmetric (the light half
+/// a compiler fence). An [`Event`](super::Event) asks when it is created and keeps the
+/// answer, which never changes afterwards.
+pub(crate) fn init() -> bool {
     #[cfg(not(loom))]
-    if MODE.load(Ordering::Acquire) == UNKNOWN {
-        let mode = if os::barrier::register() {
-            ASYMMETRIC
-        } else {
-            SYMMETRIC
-        };
-        // Racing initialisations compute the same answer.
-        MODE.store(mode, Ordering::Release);
+    {
+        let mut mode = MODE.load(Ordering::Acquire);
+        if mode == UNKNOWN {
+            mode = if os::barrier::register() {
+                ASYMMETRIC
+            } else {
+                SYMMETRIC
+            };
+            // Racing initialisations compute the same answer.
+            MODE.store(mode, Ordering::Release);
+        }
+        mode == ASYMMETRIC
     }
+    #[cfg(loom)]
+    false
 }
 
 /// The frequent half: orders an earlier store before a later load of this thread, provided
-/// the thread on the other side runs [`heavy`].
+/// the thread on the other side runs [`heavy`] with the same `asymmetric`.
 #[inline(always)]
-pub(crate) fn light() {
+pub(crate) fn light(asymmetric: bool) {
     #[cfg(not(loom))]
-    if MODE.load(Ordering::Relaxed) == ASYMMETRIC {
+    if asymmetric {
         compiler_fence(Ordering::SeqCst);
         return;
     }
     fence(Order::SeqCst);
 }
 
-/// The rare half: a full barrier in this thread and in every thread running [`light`].
-pub(crate) fn heavy() {
+/// The rare half: a full barrier in this thread and, if `asymmetric`, in every thread of
+/// the process.
+pub(crate) fn heavy(asymmetric: bool) {
     #[cfg(not(loom))]
-    if MODE.load(Ordering::Relaxed) == ASYMMETRIC {
+    if asymmetric {
         if os::barrier::process_barrier() {
             return;
         }

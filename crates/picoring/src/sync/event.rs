@@ -20,6 +20,9 @@ pub(crate) type Key = u64;
 pub(crate) struct Event {
     /// The number of registered wakers, read by every notify.
     waiters: AtomicUsize,
+    /// Whether the barriers are asymmetric (see [`barrier::init`]), kept beside `waiters`
+    /// so that a notify reads one cache line.
+    asymmetric: bool,
     list: Mutex<Waiters>,
 }
 
@@ -45,8 +48,8 @@ impl Wake for Unpark {
 impl Event {
     /// An event with nobody waiting.
     pub(crate) fn new() -> Event {
-        barrier::init();
         Event {
+            asymmetric: barrier::init(),
             waiters: AtomicUsize::new(0),
             list: Mutex::new(Waiters::default()),
         }
@@ -60,7 +63,7 @@ impl Event {
     /// Wakes every waiter; call it after publishing the change they may wait for.
     #[inline]
     pub(crate) fn notify(&self) {
-        barrier::light();
+        barrier::light(self.asymmetric);
         if self.waiters.load(Ordering::Relaxed) != 0 {
             self.notify_slow();
         }
@@ -99,7 +102,7 @@ impl Event {
                 }
             }
         }
-        barrier::heavy();
+        barrier::heavy(self.asymmetric);
     }
 
     /// Removes the registration under `key`, if it is still there.
