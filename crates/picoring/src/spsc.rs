@@ -158,19 +158,26 @@ impl<T> PicoSPSC<T> {
 
     /// Splits the queue into its two halves.
     pub fn split(self) -> (Producer<T>, Consumer<T>) {
+        self.split_at(0)
+    }
+
+    /// Splits an empty queue whose counters start at `pos` (tests start near the wrap).
+    fn split_at(self, pos: usize) -> (Producer<T>, Consumer<T>) {
         let geo = self.shared.mirror.geometry();
+        self.shared.head.store(pos, Ordering::Relaxed);
+        self.shared.tail.store(pos, Ordering::Relaxed);
         let producer = Producer {
             geo,
             shared: Arc::clone(&self.shared),
-            head: Cursor::default(),
-            tail: 0,
+            head: geo.cursor(pos),
+            tail: pos,
             _not_sync: PhantomData,
         };
         let consumer = Consumer {
             geo,
             shared: self.shared,
-            tail: Cursor::default(),
-            head: Cell::new(0),
+            tail: geo.cursor(pos),
+            head: Cell::new(pos),
         };
         (producer, consumer)
     }
@@ -945,5 +952,36 @@ impl<T> Consumer<T> {
     /// Removes a registration made by [`Consumer::poll_items`], if it is still there.
     pub(crate) fn cancel(&self, key: &mut Option<Key>) {
         self.shared.rare.readable.cancel(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The counters wrap at `usize::MAX`: lengths, free space, windows and the final drop
+    /// are unaffected.
+    #[test]
+    fn counters_wrap_around_usize_max() {
+        let queue = PicoSPSC::<String>::new(1).unwrap();
+        let cap = queue.capacity();
+        let (mut tx, mut rx) = queue.split_at(usize::MAX - cap / 2);
+        let mut next = 0usize;
+        let mut expected = 0usize;
+        for round in 0..3 * cap {
+            while tx.push(next.to_string()).is_ok() {
+                next += 1;
+            }
+            assert_eq!(rx.len(), cap);
+            assert_eq!(tx.free_len(), 0);
+            let take = 1 + round % cap;
+            for item in &rx.readable_slice()[..take] {
+                assert_eq!(*item, expected.to_string());
+                expected += 1;
+            }
+            rx.advance_tail(take);
+            assert_eq!(rx.len(), cap - take);
+        }
+        // Items left inside are dropped by the last half (Miri checks for leaks).
     }
 }
