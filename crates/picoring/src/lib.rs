@@ -22,6 +22,7 @@
 //! |---|---|
 //! | [`PicoRing`] | a single-owner FIFO ring: `push`, `pop`, `push_slice`, `readable_slice` |
 //! | [`WriteChunk`] | the free slots of a ring, lent out to be written in place |
+//! | [`PicoMPSC`], [`create_mpsc`] | a lock-free queue for many producer threads and one consumer, with batches as one slice |
 //! | [`Error`] | why a ring could not be created |
 //!
 //! # Examples
@@ -54,6 +55,7 @@
 mod chunk;
 mod error;
 mod mirror;
+pub mod mpsc;
 mod os;
 mod ring;
 pub mod spsc;
@@ -63,6 +65,7 @@ mod wait;
 pub use chunk::WriteChunk;
 pub use error::Error;
 pub use mirror::granularity;
+pub use mpsc::{MpscConsumer, MpscProducer, PicoMPSC, create_mpsc};
 pub use ring::{IntoIter, PicoRing};
 pub use spsc::{PicoSPSC, create_spsc};
 pub use wait::{PopTimeoutError, PushTimeoutError};
