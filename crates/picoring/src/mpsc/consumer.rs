@@ -335,17 +335,16 @@ impl<T> MpscConsumer<T> {
     /// # Examples
     ///
     /// ```
-    /// let (producer, mut consumer) = picoring::create_mpsc::<u8>(4096).unwrap();
+    /// let (producer, consumer) = picoring::create_mpsc::<u8>(4096).unwrap();
     /// std::thread::spawn(move || {
     ///     producer.push_slice(b"he");
     ///     producer.push_slice(b"llo");
     /// });
     /// assert!(consumer.readable_slice_blocking(5).starts_with(b"hello"));
     /// ```
-    pub fn readable_slice_blocking(&mut self, n: usize) -> &[T] {
+    pub fn readable_slice_blocking(&self, n: usize) -> &[T] {
         let wanted = n.min(self.capacity());
-        let shared = Arc::clone(&self.shared);
-        shared.rare.readable.wait(None, || self.items(wanted));
+        self.shared.rare.readable.wait(None, || self.items(wanted));
         self.readable_slice()
     }
 
