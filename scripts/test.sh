@@ -40,7 +40,11 @@ RUSTFLAGS="$RUSTFLAGS --cfg picoring_heap" RUSTDOCFLAGS="$RUSTDOCFLAGS --cfg pic
 step "miri (heap backend)"
 cargo +nightly miri setup >/dev/null
 MIRIFLAGS="-Zmiri-strict-provenance" \
-    cargo +nightly miri test -p picoring --lib --test ring --test model --test drops
+    cargo +nightly miri test -p picoring --lib --test ring --test model --test drops --test mpsc
+
+step "loom (heap backend, models of the concurrent protocols)"
+RUSTFLAGS="$RUSTFLAGS --cfg loom" CARGO_TARGET_DIR=target/loom \
+    cargo test -p picoring --release --test loom_mpsc
 
 for target in "${CROSS_TARGETS[@]}"; do
     step "clippy --target $target"
