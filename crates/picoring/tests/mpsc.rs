@@ -699,7 +699,7 @@ macro_rules! model_tests {
 
             #[test]
             fn long_run_wraps_many_times() {
-                let count = if cfg!(miri) { 300 } else { 5000 };
+                let count = if cfg!(miri) { 700 } else { 5000 };
                 let seed = stringify!($name).bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
                     (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
                 });
@@ -729,4 +729,61 @@ fn uninit_slots_are_maybe_uninit() {
     // SAFETY: both written.
     unsafe { r.commit(2) };
     assert_eq!(c.readable_slice(), &[1, 2]);
+}
+
+/// A few threads, small enough for Miri, whose race detector then checks the protocol.
+#[test]
+fn threads_with_reservations_and_blocking_waits() {
+    let each: u64 = if cfg!(miri) { 40 } else { 10_000 };
+    let (producer, mut consumer) = create_mpsc::<u64>(1).unwrap();
+    std::thread::scope(|s| {
+        for p in 0..3u64 {
+            let producer = producer.clone();
+            s.spawn(move || {
+                let mut seq = 0;
+                while seq < each {
+                    let v = p << 32 | seq;
+                    match seq % 3 {
+                        0 => producer.push_blocking(v).unwrap(),
+                        1 => {
+                            // Gives one reservation up, then commits the next.
+                            if let Some(r) = producer.reserve(2) {
+                                drop(r);
+                            }
+                            loop {
+                                if let Some(r) = producer.reserve(1) {
+                                    assert_eq!(r.copy_from_slice(&[v]), 1);
+                                    break;
+                                }
+                                std::thread::yield_now();
+                            }
+                        }
+                        _ => {
+                            while producer.push_slice(&[v]) == 0 {
+                                std::thread::yield_now();
+                            }
+                        }
+                    }
+                    seq += 1;
+                }
+            });
+        }
+        drop(producer);
+        let mut next = [0u64; 3];
+        loop {
+            let slice = consumer.readable_slice_blocking(2);
+            if slice.is_empty() {
+                break;
+            }
+            for &v in slice {
+                let p = (v >> 32) as usize;
+                assert_eq!(v & 0xffff_ffff, next[p], "producer {p} out of order");
+                next[p] += 1;
+            }
+            let n = slice.len();
+            consumer.advance_tail(n);
+        }
+        assert_eq!(next, [each; 3]);
+        assert!(consumer.is_disconnected());
+    });
 }
