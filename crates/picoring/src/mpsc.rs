@@ -213,6 +213,7 @@ impl<T> Shared<T> {
         let claim = &*self.claim;
         // Relaxed: `head` orders nothing; items are published through the stamps.
         let mut head = claim.head.load(Ordering::Relaxed);
+        let mut contended = 0;
         loop {
             // Acquire: pairs with the Release store below, which passes on the Acquire load
             // of the consumer's tail: the consumer's reads of the slots it handed back
@@ -222,15 +223,20 @@ impl<T> Shared<T> {
             if len.is_none_or(|len| cap - len < want) {
                 // Acquire: pairs with the consumer's Release store of `tail`.
                 let tail = self.tail.load(Ordering::Acquire);
-                if tail != seen {
-                    // Release: passes the Acquire above on to other producers.
-                    claim.tail_seen.store(tail, Ordering::Release);
-                }
                 len = laps.len(mirror, tail, head);
-                if len.is_none() {
-                    // The tail is newer than our head: our head is stale.
-                    head = claim.head.load(Ordering::Relaxed);
-                    continue;
+                match len {
+                    None => {
+                        // The tail is newer than our head: our head is stale.
+                        head = claim.head.load(Ordering::Relaxed);
+                        continue;
+                    }
+                    // Shared only when it makes room: a producer that finds the ring full
+                    // does not write to the claim line, which the others are using.
+                    Some(len) if cap - len >= min && tail != seen => {
+                        // Release: passes the Acquire above on to other producers.
+                        claim.tail_seen.store(tail, Ordering::Release);
+                    }
+                    Some(_) => {}
                 }
             }
             let free = cap - len.expect("checked above");
@@ -246,7 +252,15 @@ impl<T> Shared<T> {
                 .compare_exchange_weak(head, next, Ordering::Relaxed, Ordering::Relaxed)
             {
                 Ok(_) => return Some((head, n)),
-                Err(actual) => head = actual,
+                Err(actual) => {
+                    head = actual;
+                    // Another producer won: let the line settle before trying again, as
+                    // crossbeam's queues do (spinning only; this is not waiting for anyone).
+                    for _ in 0..1u32 << contended {
+                        std::hint::spin_loop();
+                    }
+                    contended = (contended + 1).min(6);
+                }
             }
         }
     }
