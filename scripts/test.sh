@@ -46,6 +46,9 @@ RUSTFLAGS="$RUSTFLAGS --cfg picoring_heap" RUSTDOCFLAGS="$RUSTDOCFLAGS --cfg pic
 step "loom models (heap backend)"
 RUSTFLAGS="$RUSTFLAGS --cfg loom" LOOM_MAX_PREEMPTIONS=3 CARGO_TARGET_DIR=target/loom \
     cargo test -p picoring --release --test loom_spsc
+# The MPSC models set their own preemption bound (2): three producers explode at 3.
+RUSTFLAGS="$RUSTFLAGS --cfg loom" CARGO_TARGET_DIR=target/loom \
+    cargo test -p picoring --release --test loom_mpsc
 
 step "thread sanitizer (mirrored backend, concurrent structures)"
 RUSTFLAGS="$RUSTFLAGS -Zsanitizer=thread" CARGO_TARGET_DIR=target/tsan \
@@ -56,7 +59,7 @@ step "miri (heap backend)"
 cargo +nightly miri setup >/dev/null
 MIRIFLAGS="-Zmiri-strict-provenance" \
     cargo +nightly miri test -p picoring --lib --test ring --test model --test drops \
-    --test queue --test stream --test list --test spsc --test pipe
+    --test queue --test stream --test list --test spsc --test pipe --test mpsc
 
 for target in "${CROSS_TARGETS[@]}"; do
     step "clippy --target $target"

@@ -28,6 +28,7 @@
 //! | [`PicoList`] | a chunked list that never moves an element: no realloc stalls at GB scale |
 //! | [`PicoSPSC`], [`create_spsc`] | a wait-free queue between two threads, split into a [`spsc::Producer`] and a [`spsc::Consumer`], with blocking and async waits |
 //! | [`PushTimeoutError`], [`PopTimeoutError`] | why a timed wait ended without a transfer |
+//! | [`PicoMPSC`], [`create_mpsc`] | a lock-free queue for many producer threads and one consumer, with batches as one slice |
 //! | [`Error`] | why a ring could not be created |
 //!
 //! # Examples
@@ -61,6 +62,7 @@ mod chunk;
 mod error;
 pub mod list;
 mod mirror;
+pub mod mpsc;
 mod os;
 pub mod pipe;
 mod queue;
@@ -74,6 +76,7 @@ pub use chunk::WriteChunk;
 pub use error::Error;
 pub use list::PicoList;
 pub use mirror::granularity;
+pub use mpsc::{MpscConsumer, MpscProducer, PicoMPSC, create_mpsc};
 pub use queue::PicoQueue;
 pub use ring::{IntoIter, PicoRing};
 pub use spsc::{PicoSPSC, create_spsc};

@@ -1,0 +1,340 @@
+//! Many producers, one consumer: `create_mpsc` against crossbeam's `ArrayQueue` and
+//! `crossbeam-channel`'s bounded channel, moving `u64`s.
+//!
+//! ```text
+//! cargo bench -p picoring --bench mpsc
+//! ```
+//!
+//! * `mpsc_4p_single`: 4 producers push single items, the consumer pops them one by one.
+//! * `mpsc_4p_batch64`: 4 producers push batches of 64; picoring publishes each batch with
+//!   one claim (`push_slice`) and the consumer takes whatever is readable as one slice
+//!   (`readable_slice` + `advance_tail`); the peers carry `[u64; 64]` messages.
+//! * `mpsc_8p_single`: 8 producers, more threads than this machine's cores.
+//!
+//! Every queue holds 65,536 items (1,024 messages of 64). Full and empty queues are waited
+//! on the same way for picoring and `ArrayQueue` (spin, then yield); the channel blocks.
+//! After criterion's runs, one more pass runs every case in turn, round after round, and
+//! prints medians, ranges and ratios from that same pass, since a shared host drifts.
+
+#![allow(
+    missing_docs,
+    reason = "criterion_group! defines an undocumented function"
+)]
+
+use std::hint::spin_loop;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group};
+use crossbeam_queue::ArrayQueue;
+
+const CAPACITY: usize = 65536;
+const BATCH: usize = 64;
+
+/// The items of one transfer, for each workload.
+const SINGLE_ITEMS: u64 = 1 << 20;
+const BATCH_ITEMS: u64 = 1 << 22;
+
+/// Spins a little, then yields: what a waiting thread does here.
+fn wait(spins: &mut u32) {
+    if *spins < 64 {
+        spin_loop();
+        *spins += 1;
+    } else {
+        thread::yield_now();
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Peer {
+    Picoring,
+    Array,
+    Channel,
+}
+
+impl Peer {
+    fn name(self) -> &'static str {
+        match self {
+            Peer::Picoring => "picoring",
+            Peer::Array => "ArrayQueue",
+            Peer::Channel => "channel_bounded",
+        }
+    }
+}
+
+/// One transfer of `total` single items from `producers` threads; returns its duration.
+fn single(queue: Peer, producers: u64, total: u64) -> Duration {
+    let each = total / producers;
+    let start = Instant::now();
+    let sum = match queue {
+        Peer::Picoring => {
+            let (tx, mut rx) = picoring::create_mpsc::<u64>(CAPACITY).unwrap();
+            thread::scope(|s| {
+                for p in 0..producers {
+                    let tx = tx.clone();
+                    s.spawn(move || {
+                        for i in 0..each {
+                            let mut v = p << 40 | i;
+                            let mut spins = 0;
+                            while let Err(back) = tx.push(v) {
+                                v = back;
+                                wait(&mut spins);
+                            }
+                        }
+                    });
+                }
+                drop(tx);
+                let mut sum = 0u64;
+                for _ in 0..each * producers {
+                    let mut spins = 0;
+                    loop {
+                        if let Some(v) = rx.pop() {
+                            sum = sum.wrapping_add(v);
+                            break;
+                        }
+                        wait(&mut spins);
+                    }
+                }
+                sum
+            })
+        }
+        Peer::Array => {
+            let q = ArrayQueue::<u64>::new(CAPACITY);
+            thread::scope(|s| {
+                for p in 0..producers {
+                    let q = &q;
+                    s.spawn(move || {
+                        for i in 0..each {
+                            let mut v = p << 40 | i;
+                            let mut spins = 0;
+                            while let Err(back) = q.push(v) {
+                                v = back;
+                                wait(&mut spins);
+                            }
+                        }
+                    });
+                }
+                let mut sum = 0u64;
+                for _ in 0..each * producers {
+                    let mut spins = 0;
+                    loop {
+                        if let Some(v) = q.pop() {
+                            sum = sum.wrapping_add(v);
+                            break;
+                        }
+                        wait(&mut spins);
+                    }
+                }
+                sum
+            })
+        }
+        Peer::Channel => {
+            let (tx, rx) = crossbeam_channel::bounded::<u64>(CAPACITY);
+            thread::scope(|s| {
+                for p in 0..producers {
+                    let tx = tx.clone();
+                    s.spawn(move || {
+                        for i in 0..each {
+                            tx.send(p << 40 | i).unwrap();
+                        }
+                    });
+                }
+                drop(tx);
+                rx.iter().fold(0u64, u64::wrapping_add)
+            })
+        }
+    };
+    let elapsed = start.elapsed();
+    assert_eq!(sum, expected_sum(producers, each));
+    elapsed
+}
+
+/// One transfer of `total` items in batches of 64 from 4 producers.
+fn batch64(queue: Peer, total: u64) -> Duration {
+    let producers = 4;
+    let batches = total / producers / BATCH as u64;
+    let start = Instant::now();
+    let sum = match queue {
+        Peer::Picoring => {
+            let (tx, rx) = picoring::create_mpsc::<u64>(CAPACITY).unwrap();
+            thread::scope(|s| {
+                for p in 0..producers {
+                    let tx = tx.clone();
+                    s.spawn(move || {
+                        for b in 0..batches {
+                            let batch = make_batch(p, b);
+                            let mut sent = 0;
+                            let mut spins = 0;
+                            while sent < BATCH {
+                                let n = tx.push_slice(&batch[sent..]);
+                                if n == 0 {
+                                    wait(&mut spins);
+                                }
+                                sent += n;
+                            }
+                        }
+                    });
+                }
+                drop(tx);
+                let mut rx = rx;
+                let mut sum = 0u64;
+                let mut left = batches * producers * BATCH as u64;
+                while left > 0 {
+                    let mut spins = 0;
+                    loop {
+                        let slice = rx.readable_slice();
+                        if !slice.is_empty() {
+                            sum = slice.iter().fold(sum, |a, &v| a.wrapping_add(v));
+                            let n = slice.len();
+                            rx.advance_tail(n);
+                            left -= n as u64;
+                            break;
+                        }
+                        wait(&mut spins);
+                    }
+                }
+                sum
+            })
+        }
+        Peer::Array => {
+            let q = ArrayQueue::<[u64; BATCH]>::new(CAPACITY / BATCH);
+            thread::scope(|s| {
+                for p in 0..producers {
+                    let q = &q;
+                    s.spawn(move || {
+                        for b in 0..batches {
+                            let mut batch = make_batch(p, b);
+                            let mut spins = 0;
+                            while let Err(back) = q.push(batch) {
+                                batch = back;
+                                wait(&mut spins);
+                            }
+                        }
+                    });
+                }
+                let mut sum = 0u64;
+                for _ in 0..batches * producers {
+                    let mut spins = 0;
+                    loop {
+                        if let Some(batch) = q.pop() {
+                            sum = batch.iter().fold(sum, |a, &v| a.wrapping_add(v));
+                            break;
+                        }
+                        wait(&mut spins);
+                    }
+                }
+                sum
+            })
+        }
+        Peer::Channel => {
+            let (tx, rx) = crossbeam_channel::bounded::<[u64; BATCH]>(CAPACITY / BATCH);
+            thread::scope(|s| {
+                for p in 0..producers {
+                    let tx = tx.clone();
+                    s.spawn(move || {
+                        for b in 0..batches {
+                            tx.send(make_batch(p, b)).unwrap();
+                        }
+                    });
+                }
+                drop(tx);
+                rx.iter().fold(0u64, |sum, batch| {
+                    batch.iter().fold(sum, |a, &v| a.wrapping_add(v))
+                })
+            })
+        }
+    };
+    let elapsed = start.elapsed();
+    assert_eq!(sum, expected_sum(producers, batches * BATCH as u64));
+    elapsed
+}
+
+fn make_batch(p: u64, b: u64) -> [u64; BATCH] {
+    std::array::from_fn(|i| p << 40 | (b * BATCH as u64 + i as u64))
+}
+
+fn expected_sum(producers: u64, each: u64) -> u64 {
+    (0..producers).fold(0u64, |sum, p| {
+        sum.wrapping_add((p << 40).wrapping_mul(each))
+            .wrapping_add(each * (each - 1) / 2)
+    })
+}
+
+/// The cases: group, items per transfer, and how to run one transfer.
+type Case = (&'static str, u64, fn(Peer) -> Duration);
+
+const CASES: [Case; 3] = [
+    ("mpsc_4p_single", SINGLE_ITEMS, |q| {
+        single(q, 4, SINGLE_ITEMS)
+    }),
+    ("mpsc_4p_batch64", BATCH_ITEMS, |q| batch64(q, BATCH_ITEMS)),
+    ("mpsc_8p_single", SINGLE_ITEMS, |q| {
+        single(q, 8, SINGLE_ITEMS)
+    }),
+];
+
+const QUEUES: [Peer; 3] = [Peer::Picoring, Peer::Array, Peer::Channel];
+
+fn bench(c: &mut Criterion) {
+    for (group_name, items, run) in CASES {
+        let mut group = c.benchmark_group(group_name);
+        group.throughput(Throughput::Elements(items));
+        group.sample_size(10);
+        group.warm_up_time(Duration::from_millis(500));
+        group.measurement_time(Duration::from_secs(3));
+        for queue in QUEUES {
+            group.bench_function(queue.name(), |b| {
+                b.iter_custom(|iters| (0..iters).map(|_| run(queue)).sum())
+            });
+        }
+        group.finish();
+    }
+}
+
+/// Every case once per round, in turn; medians, ranges and ratios of the same rounds.
+fn interleaved(rounds: usize) {
+    println!(
+        "\ninterleaved: {rounds} rounds, M items/s: median (min - max); ratio = picoring / peer"
+    );
+    for (name, items, run) in CASES {
+        let mut rates: Vec<Vec<f64>> = vec![Vec::new(); QUEUES.len()];
+        for _ in 0..rounds {
+            for (i, &queue) in QUEUES.iter().enumerate() {
+                rates[i].push(items as f64 / run(queue).as_secs_f64() / 1e6);
+            }
+        }
+        let medians: Vec<f64> = rates
+            .iter_mut()
+            .map(|r| {
+                r.sort_by(f64::total_cmp);
+                r[r.len() / 2]
+            })
+            .collect();
+        for (i, queue) in QUEUES.iter().enumerate() {
+            let r = &rates[i];
+            println!(
+                "{name:16} {:16} {:8.1} ({:.1} - {:.1})  ratio {:.2}x",
+                queue.name(),
+                medians[i],
+                r[0],
+                r[r.len() - 1],
+                medians[0] / medians[i],
+            );
+        }
+    }
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    // `cargo test --benches` runs this binary once in test mode: skip the extra pass.
+    if !std::env::args().any(|a| a == "--test") {
+        let rounds = std::env::var("MPSC_ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(7);
+        interleaved(rounds);
+    }
+}

@@ -1,0 +1,547 @@
+//! A lock-free multi-producer single-consumer queue: [`PicoMPSC`], split into a cloneable
+//! [`MpscProducer`] and one [`MpscConsumer`].
+//!
+//! # Protocol
+//!
+//! A producer never waits for another producer. Claiming slots and publishing them are two
+//! separate steps, and publication is per run of slots, not a shared "committed up to here"
+//! index that producers would have to advance in order:
+//!
+//! ```text
+//!  claim: one CAS moves `head` by n          publish: one Release store into `stamps`
+//!
+//!  positions   t    t+1  t+2  t+3  t+4  t+5  t+6  t+7       head
+//!              |                                               |
+//!  slots     [ a0 | a1 | b0 | ?? | ?? | c0 | c1 | c2 ] . . . . free . . .
+//!  stamps    [ 2  | 0  | 1  | 0  | 0  | H3 | 0  | 0  ]
+//!              \_A: 2 items_/ \B/ \_D: claimed,_/ \_C: gave up its_/
+//!                                   writing         reservation
+//!
+//!  consumer: readable_slice() = [a0 a1 b0], one slice even across the physical end;
+//!  it stops at D's unpublished run and will skip C's hole without dropping anything.
+//! ```
+//!
+//! * **Claim.** A producer reads `head` and a lower bound of the consumer's `tail`, and moves
+//!   `head` past the `n` slots it wants with one compare-and-swap. Those slots are now its
+//!   own: nobody else writes them, and the consumer does not read them until they are
+//!   published. A claim never waits: if the ring lacks room, it fails (or claims fewer, for
+//!   `push_slice`).
+//! * **Publish.** The producer writes its items into the mirror (one window), then stores the
+//!   run's length into the stamp of the run's first slot with Release. A run that will
+//!   never hold items (a dropped [`Reservation`]) is published as a *hole* of that length.
+//! * **Consume.** The consumer loads the stamp at the end of what it has already verified
+//!   (Acquire), and extends its readable prefix run by run until it meets a stamp of 0 (a
+//!   run still being written) or a hole. It clears each stamp as it goes, and keeps how far
+//!   it has verified, so asking again costs nothing. Holes at the front are skipped. Moving
+//!   the tail publishes it with Release, which hands the slots back to the producers.
+//!
+//! So a producer preempted between claim and publish delays only the consumer's view past
+//! its own slots, and only until it runs again; the other producers keep claiming and
+//! publishing until the ring is full.
+//!
+//! Positions are the mirror core's counters in `0..2 * capacity`. `head` and `tail` carry a
+//! lap count in their upper bits as well, so that a producer delayed between reading `head`
+//! and its compare-and-swap cannot be fooled by a `head` that went round and came back to
+//! the same position (ABA), and so that a stale copy of the tail is always recognised as a
+//! lower bound. The producers share a cached copy of the tail next to `head`, and reload the
+//! real one only when the copy says the ring is too full.
+//!
+//! Waiting (`*_blocking`, `*_timeout`, `*_async`) spins briefly, yields, then sleeps until
+//! the other side publishes; dropping the last producer, or the consumer, wakes sleepers.
+//!
+//! Memory: besides the mirrored slots, one word of stamp per slot.
+
+use std::fmt;
+use std::mem::MaybeUninit;
+use std::ptr;
+
+use crate::Error;
+use crate::mirror::Mirror;
+use crate::sync::prim::{Arc, AtomicBool, AtomicUsize, Ordering};
+use crate::sync::{CachePadded, Event};
+
+mod consumer;
+mod producer;
+mod reserve;
+
+pub use consumer::{MpscConsumer, PopFuture};
+pub use producer::{MpscProducer, PushFuture};
+pub use reserve::Reservation;
+
+/// The flag of a stamp that marks a hole: slots claimed and then given up.
+const HOLE: usize = 1;
+
+/// Positions tagged with a lap count: `lap << shift | position`, `position < 2 * capacity`.
+///
+/// Only `head` and `tail` carry laps; windows, slots and stamps use bare positions.
+#[derive(Clone, Copy, Debug)]
+struct Laps {
+    shift: u32,
+}
+
+impl Laps {
+    fn new(capacity: usize) -> Laps {
+        // `capacity <= usize::MAX / 4` (mirror core), so `2 * capacity` fits with a bit to
+        // spare and `shift < usize::BITS`.
+        Laps {
+            shift: usize::BITS - (2 * capacity - 1).leading_zeros(),
+        }
+    }
+
+    /// The position of a tagged word.
+    #[inline]
+    fn pos(self, word: usize) -> usize {
+        word & ((1 << self.shift) - 1)
+    }
+
+    /// The word `n <= capacity` positions after `word`.
+    #[inline]
+    fn advance<T>(self, mirror: &Mirror<T>, word: usize, n: usize) -> usize {
+        let pos = self.pos(word);
+        let next = mirror.add(pos, n);
+        // `n < 2 * capacity`, so the position went round exactly when it got smaller.
+        let laps = (word >> self.shift).wrapping_add(usize::from(next < pos));
+        laps.wrapping_shl(self.shift) | next
+    }
+
+    /// The number of positions from `tail` to `head`, if `tail` is at most one lap behind
+    /// `head` and not ahead of it; `None` for a `tail` that is ahead (read after a newer
+    /// head) or hopelessly stale.
+    #[inline]
+    fn len<T>(self, mirror: &Mirror<T>, tail: usize, head: usize) -> Option<usize> {
+        let (t, h) = (self.pos(tail), self.pos(head));
+        let (tail_lap, head_lap) = (tail ^ t, head ^ h);
+        let len = if tail_lap == head_lap {
+            h.checked_sub(t)?
+        } else if head_lap == tail_lap.wrapping_add(1 << self.shift) && h < t {
+            h + 2 * mirror.capacity() - t
+        } else {
+            return None;
+        };
+        (len <= mirror.capacity()).then_some(len)
+    }
+}
+
+/// Claims: written by every producer (the compare-and-swap), read by nobody else.
+struct Claim {
+    /// The next position to claim, tagged with its lap.
+    head: AtomicUsize,
+    /// A tagged tail that the consumer published at some point: a lower bound of the real
+    /// one, shared by the producers so that they seldom read the consumer's line.
+    tail_seen: AtomicUsize,
+}
+
+/// Fields that change rarely: who is gone, and who sleeps.
+struct Rare {
+    /// Live producer handles; the last one to go marks the queue disconnected.
+    producers: AtomicUsize,
+    consumer_gone: AtomicBool,
+    /// The consumer sleeps here until a run is published or the last producer leaves.
+    readable: Event,
+    /// Producers sleep here until the consumer frees slots or leaves.
+    writable: Event,
+}
+
+/// The state every handle shares.
+pub(crate) struct Shared<T> {
+    claim: CachePadded<Claim>,
+    /// The oldest unconsumed position, tagged; written by the consumer only.
+    tail: CachePadded<AtomicUsize>,
+    rare: CachePadded<Rare>,
+    /// Per slot: 0, or the stamp of a published run that starts there and that the
+    /// consumer has not scanned yet: `len << 1` for items, `len << 1 | HOLE` for a hole.
+    stamps: Box<[AtomicUsize]>,
+    laps: Laps,
+    mirror: Mirror<T>,
+    /// Under loom, one cell per slot whose accesses loom checks for races, standing in for
+    /// the mirrored memory that it cannot see.
+    #[cfg(loom)]
+    cells: Box<[loom::cell::UnsafeCell<()>]>,
+}
+
+impl<T> Shared<T> {
+    fn new(capacity: usize) -> Result<Shared<T>, Error> {
+        let mirror = Mirror::<T>::with_capacity(capacity)?;
+        let cap = mirror.capacity();
+        let mut stamps = Vec::new();
+        stamps.try_reserve_exact(cap).map_err(|_| Error::Map {
+            call: "alloc",
+            source: std::io::ErrorKind::OutOfMemory.into(),
+        })?;
+        stamps.extend((0..cap).map(|_| AtomicUsize::new(0)));
+        Ok(Shared {
+            claim: CachePadded::new(Claim {
+                head: AtomicUsize::new(0),
+                tail_seen: AtomicUsize::new(0),
+            }),
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            rare: CachePadded::new(Rare {
+                producers: AtomicUsize::new(0),
+                consumer_gone: AtomicBool::new(false),
+                readable: Event::new(),
+                writable: Event::new(),
+            }),
+            stamps: stamps.into_boxed_slice(),
+            laps: Laps::new(cap),
+            #[cfg(loom)]
+            cells: (0..cap).map(|_| loom::cell::UnsafeCell::new(())).collect(),
+            mirror,
+        })
+    }
+
+    #[inline]
+    fn capacity(&self) -> usize {
+        self.mirror.capacity()
+    }
+
+    /// The stamp of the slot of position `pos`.
+    #[inline]
+    fn stamp(&self, pos: usize) -> &AtomicUsize {
+        &self.stamps[self.mirror.slot(pos)]
+    }
+
+    /// Claims between `min` and `want` slots (as many as are free), with one
+    /// compare-and-swap. Returns the tagged position of the first and their number, or
+    /// `None` if fewer than `min` are free.
+    ///
+    /// `1 <= min <= want`.
+    #[inline]
+    fn claim(&self, min: usize, want: usize) -> Option<(usize, usize)> {
+        debug_assert!(1 <= min && min <= want);
+        let cap = self.capacity();
+        let (mirror, laps) = (&self.mirror, self.laps);
+        let claim = &*self.claim;
+        // Relaxed: `head` orders nothing; items are published through the stamps.
+        let mut head = claim.head.load(Ordering::Relaxed);
+        let mut contended = 0;
+        loop {
+            // Acquire: pairs with the Release store below, which passes on the Acquire load
+            // of the consumer's tail: the consumer's reads of the slots it handed back
+            // happen before anything is written into them again.
+            let seen = claim.tail_seen.load(Ordering::Acquire);
+            let mut len = laps.len(mirror, seen, head);
+            if len.is_none_or(|len| cap - len < want) {
+                // Acquire: pairs with the consumer's Release store of `tail`.
+                let tail = self.tail.load(Ordering::Acquire);
+                len = laps.len(mirror, tail, head);
+                match len {
+                    None => {
+                        // The tail is newer than our head: our head is stale.
+                        head = claim.head.load(Ordering::Relaxed);
+                        continue;
+                    }
+                    // Shared only when it makes room: a producer that finds the ring full
+                    // does not write to the claim line, which the others are using.
+                    Some(len) if cap - len >= min && tail != seen => {
+                        // Release: passes the Acquire above on to other producers.
+                        claim.tail_seen.store(tail, Ordering::Release);
+                    }
+                    Some(_) => {}
+                }
+            }
+            let free = cap - len.expect("checked above");
+            let n = want.min(free);
+            if n < min {
+                return None;
+            }
+            let next = laps.advance(mirror, head, n);
+            // Relaxed: the slots are ours once this succeeds; what they may be written
+            // after was ordered by the tail's Acquire above.
+            match claim
+                .head
+                .compare_exchange_weak(head, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return Some((head, n)),
+                Err(actual) => {
+                    head = actual;
+                    // Another producer won: let the line settle before trying again, as
+                    // crossbeam's queues do (spinning only; this is not waiting for anyone).
+                    for _ in 0..1u32 << contended {
+                        std::hint::spin_loop();
+                    }
+                    contended = (contended + 1).min(6);
+                }
+            }
+        }
+    }
+
+    /// Publishes the claimed run of `n >= 1` slots at position `pos`: as items if `hole` is
+    /// false, as a hole to skip otherwise, and wakes the consumer if it sleeps.
+    ///
+    /// # Safety
+    ///
+    /// The run was claimed by the caller and is published once; for items, its slots hold
+    /// initialised values and [`Mirror::written`] was called for its window.
+    #[inline]
+    unsafe fn publish(&self, pos: usize, n: usize, hole: bool) {
+        self.publish_quietly(pos, n, hole);
+        self.rare.readable.notify();
+    }
+
+    /// [`Shared::publish`] without the wake-up.
+    #[inline]
+    fn publish_quietly(&self, pos: usize, n: usize, hole: bool) {
+        debug_assert!(n >= 1 && n <= self.capacity());
+        if !hole {
+            self.track_write(pos, n);
+        }
+        // Release: pairs with the consumer's Acquire load of the stamp; the items (and the
+        // mirror's twin copy, on the heap backend) are written before it.
+        self.stamp(pos)
+            .store(n << 1 | usize::from(hole), Ordering::Release);
+    }
+
+    /// Writes `value` into the claimed slot at `pos` and publishes it.
+    ///
+    /// # Safety
+    ///
+    /// The slot at `pos` was claimed by the caller and nothing was published there yet.
+    #[inline]
+    unsafe fn write_one(&self, pos: usize, value: T) {
+        self.track_write(pos, 1);
+        // SAFETY: the caller claimed the slot: nobody else writes it, and the consumer does
+        // not read it before its stamp is published below.
+        unsafe { self.mirror.window(pos, 1).write(value) };
+        // SAFETY: one slot, just written, not yet published.
+        unsafe { self.mirror.written(pos, 1) };
+        // SAFETY: claimed by the caller, written above, published once.
+        unsafe { self.publish(pos, 1, false) };
+    }
+
+    /// Under loom: records a write of the `n` slots from `pos`.
+    #[inline(always)]
+    fn track_write(&self, pos: usize, n: usize) {
+        #[cfg(loom)]
+        for i in 0..n {
+            self.cells[self.mirror.slot(self.mirror.add(pos, i))].with_mut(|_| ());
+        }
+        let _ = (pos, n);
+    }
+
+    /// Under loom: records a read of the `n` slots from `pos`.
+    #[inline(always)]
+    fn track_read(&self, pos: usize, n: usize) {
+        #[cfg(loom)]
+        for i in 0..n {
+            self.cells[self.mirror.slot(self.mirror.add(pos, i))].with(|_| ());
+        }
+        let _ = (pos, n);
+    }
+
+    /// The slots of a run, as uninitialised memory.
+    #[inline]
+    fn uninit(&self, pos: usize, n: usize) -> *mut MaybeUninit<T> {
+        self.mirror.window(pos, n).cast()
+    }
+}
+
+impl<T> Drop for Shared<T> {
+    fn drop(&mut self) {
+        // Every handle is gone. The consumer dropped what it had verified and published its
+        // tail at a run boundary, so from there on every published run still has its stamp.
+        let tail = self.laps.pos(self.tail.load(Ordering::Relaxed));
+        let head = self.laps.pos(self.claim.head.load(Ordering::Relaxed));
+        drop_runs(self, tail, head);
+    }
+}
+
+/// Drops the items of the published runs from position `from` to `to`, stopping early at a
+/// run that was never published (a reservation that was forgotten, whose items leak). If an
+/// item's `Drop` panics, the remaining runs are still dropped.
+fn drop_runs<T>(shared: &Shared<T>, from: usize, to: usize) {
+    /// Drops the runs after the current one if dropping the current one unwinds.
+    struct Rest<'a, T>(&'a Shared<T>, usize, usize);
+    impl<T> Drop for Rest<'_, T> {
+        fn drop(&mut self) {
+            drop_runs(self.0, self.1, self.2);
+        }
+    }
+
+    let mirror = &shared.mirror;
+    let mut pos = from;
+    while pos != to {
+        // Relaxed: the caller has exclusive access (the last `Arc` is being dropped).
+        let stamp = shared.stamp(pos).load(Ordering::Relaxed);
+        if stamp == 0 {
+            return;
+        }
+        let n = stamp >> 1;
+        let next = mirror.add(pos, n);
+        if stamp & HOLE == 0 {
+            shared.track_read(pos, n);
+            let items = ptr::slice_from_raw_parts_mut(mirror.window(pos, n), n);
+            let rest = Rest(shared, next, to);
+            // SAFETY: a published run of items that nobody consumed: each is dropped once,
+            // here, and nothing reads it again.
+            unsafe { ptr::drop_in_place(items) };
+            std::mem::forget(rest);
+        }
+        pos = next;
+    }
+}
+
+/// A bounded queue for any number of producer threads and one consumer thread, on
+/// mirrored memory.
+///
+/// Create it, then [`split()`](PicoMPSC::split) it into an [`MpscProducer`], which can be
+/// cloned for every producing thread, and an [`MpscConsumer`]. See the
+/// [module docs](self) for the protocol and its progress guarantee.
+///
+/// # Examples
+///
+/// The snippet this crate's API grew from, with the consumer bound `mut`:
+///
+/// ```
+/// use picoring::create_mpsc;
+/// use std::thread;
+///
+/// let (producer, mut consumer) = create_mpsc::<u32>(65536).unwrap();
+///
+/// // Multiple threads can clone and use the same producer
+/// for i in 0..4 {
+///     let p = producer.clone();
+///     thread::spawn(move || {
+///         p.push_slice(&[i; 64]); // Massive performance with slices
+///     });
+/// }
+///
+/// // Single consumer reads from all
+/// let slice = consumer.readable_slice();
+/// consumer.advance_tail(slice.len());
+/// ```
+///
+/// With the threads joined and every batch checked:
+///
+/// ```
+/// use picoring::PicoMPSC;
+/// use std::thread;
+///
+/// let (producer, mut consumer) = PicoMPSC::<u32>::new(4096).unwrap().split();
+/// let writers: Vec<_> = (0..4)
+///     .map(|i| {
+///         let p = producer.clone();
+///         thread::spawn(move || assert_eq!(p.push_slice(&[i; 64]), 64))
+///     })
+///     .collect();
+/// drop(producer);
+/// for w in writers {
+///     w.join().unwrap();
+/// }
+/// let slice = consumer.readable_slice();
+/// assert_eq!(slice.len(), 256);
+/// // Each batch is contiguous: a producer's run is never interleaved with another's.
+/// assert!(slice.chunks(64).all(|batch| batch.iter().all(|&v| v == batch[0])));
+/// consumer.advance_tail(slice.len());
+/// assert!(consumer.is_disconnected());
+/// ```
+pub struct PicoMPSC<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> PicoMPSC<T> {
+    /// Creates a queue with room for at least `capacity` items.
+    ///
+    /// The capacity is rounded up so that the ring fills whole pages; the halves report it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ZeroCapacity`] for a capacity of 0, [`Error::CapacityOverflow`] or
+    /// [`Error::AlignmentTooLarge`] when no mirror can hold it, [`Error::Map`] when the OS
+    /// refuses the mapping (or the stamps cannot be allocated).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = picoring::PicoMPSC::<u64>::new(1000).unwrap();
+    /// assert!(queue.capacity() >= 1000);
+    /// ```
+    pub fn new(capacity: usize) -> Result<PicoMPSC<T>, Error> {
+        Ok(PicoMPSC {
+            shared: Arc::new(Shared::new(capacity)?),
+        })
+    }
+
+    /// The number of items the queue holds when full.
+    pub fn capacity(&self) -> usize {
+        self.shared.capacity()
+    }
+
+    /// Splits the queue into its first producer and its consumer.
+    pub fn split(self) -> (MpscProducer<T>, MpscConsumer<T>) {
+        let producer = MpscProducer::new(Arc::clone(&self.shared));
+        (producer, MpscConsumer::new(self.shared))
+    }
+}
+
+impl<T> fmt::Debug for PicoMPSC<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PicoMPSC")
+            .field("capacity", &self.capacity())
+            .finish()
+    }
+}
+
+/// Creates a [`PicoMPSC`] with room for at least `capacity` items and splits it.
+///
+/// # Errors
+///
+/// As [`PicoMPSC::new`].
+///
+/// # Examples
+///
+/// ```
+/// let (tx, mut rx) = picoring::create_mpsc::<&str>(16).unwrap();
+/// let tx2 = tx.clone();
+/// tx.push("a").unwrap();
+/// tx2.push("b").unwrap();
+/// assert_eq!(rx.pop(), Some("a"));
+/// assert_eq!(rx.pop(), Some("b"));
+/// ```
+pub fn create_mpsc<T>(capacity: usize) -> Result<(MpscProducer<T>, MpscConsumer<T>), Error> {
+    Ok(PicoMPSC::new(capacity)?.split())
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn laps_tell_stale_tails_from_fresh_ones() {
+        let mirror = Mirror::<u8>::with_capacity(1).unwrap();
+        let cap = mirror.capacity();
+        let laps = Laps::new(cap);
+        let mut head = 0;
+        let mut tail = 0;
+        for round in 0..10 * cap {
+            let n = 1 + round % cap;
+            if laps.len(&mirror, tail, head).unwrap() + n > cap {
+                let k = laps.len(&mirror, tail, head).unwrap();
+                tail = laps.advance(&mirror, tail, k);
+            }
+            let old = head;
+            head = laps.advance(&mirror, head, n);
+            assert_eq!(laps.len(&mirror, old, head), Some(n));
+            // A tail read after a newer head is ahead of the old head: refused.
+            assert_eq!(laps.len(&mirror, head, old), None);
+            assert!(laps.len(&mirror, tail, head).unwrap() <= cap);
+        }
+        // Two laps round: the same position, a different word; refused.
+        let far = laps.advance(&mirror, laps.advance(&mirror, 3, cap), cap);
+        let farther = laps.advance(&mirror, laps.advance(&mirror, far, cap), cap);
+        assert_eq!(laps.pos(farther), 3);
+        assert_eq!(laps.len(&mirror, 3, farther), None);
+        assert_eq!(laps.len(&mirror, far, farther), None);
+        assert_eq!(laps.len(&mirror, 3, far), None);
+    }
+
+    #[test]
+    fn lap_counts_wrap_without_overflow() {
+        let mirror = Mirror::<u8>::with_capacity(1).unwrap();
+        let laps = Laps::new(mirror.capacity());
+        let last = usize::MAX & !((1 << laps.shift) - 1);
+        let top = last | (2 * mirror.capacity() - 1);
+        let wrapped = laps.advance(&mirror, top, 1);
+        assert_eq!(wrapped, 0);
+        assert_eq!(laps.len(&mirror, top, wrapped), Some(1));
+    }
+}
