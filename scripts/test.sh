@@ -53,7 +53,7 @@ RUSTFLAGS="$RUSTFLAGS --cfg loom" CARGO_TARGET_DIR=target/loom \
 step "thread sanitizer (mirrored backend, concurrent structures)"
 RUSTFLAGS="$RUSTFLAGS -Zsanitizer=thread" CARGO_TARGET_DIR=target/tsan \
     cargo +nightly test -Zbuild-std --target "$HOST" -p picoring --release \
-    --test spsc --test spsc_stress
+    --test spsc --test spsc_stress --test mpsc_stress --test pipe
 
 step "miri (heap backend)"
 cargo +nightly miri setup >/dev/null
