@@ -4,7 +4,7 @@ use std::fmt;
 use std::mem::MaybeUninit;
 use std::ptr;
 
-use crate::mirror::{Cursor, Mirror};
+use crate::mirror::Mirror;
 use crate::sync::Event;
 use crate::sync::prim::{AtomicUsize, Ordering};
 
@@ -41,32 +41,10 @@ use crate::sync::prim::{AtomicUsize, Ordering};
 #[must_use = "values written to a chunk are lost unless it is committed"]
 pub struct WriteChunk<'a, T> {
     mirror: &'a Mirror<T>,
-    head: Head<'a>,
+    head: &'a mut usize,
     len: usize,
-}
-
-/// The head a chunk moves when it commits.
-enum Head<'a> {
-    /// A single-owner ring's head, a position in `0..2 * capacity`.
-    Local(&'a mut usize),
-    /// A concurrent ring's head: each commit stores the new counter in `published`
-    /// (Release) and notifies `readable`.
-    Shared {
-        cursor: &'a mut Cursor,
-        published: &'a AtomicUsize,
-        readable: &'a Event,
-    },
-}
-
-impl Head<'_> {
-    /// A position of the head that the mirror's `window` and `written` accept.
-    #[inline]
-    fn at(&self) -> usize {
-        match self {
-            Head::Local(pos) => **pos,
-            Head::Shared { cursor, .. } => cursor.slot,
-        }
-    }
+    /// Where another thread learns of committed slots, for a concurrent ring.
+    shared: Option<(&'a AtomicUsize, &'a Event)>,
 }
 
 impl<'a, T> WriteChunk<'a, T> {
@@ -77,8 +55,9 @@ impl<'a, T> WriteChunk<'a, T> {
         debug_assert!(len <= mirror.capacity());
         WriteChunk {
             mirror,
-            head: Head::Local(head),
+            head,
             len,
+            shared: None,
         }
     }
 
@@ -86,20 +65,17 @@ impl<'a, T> WriteChunk<'a, T> {
     /// also stores the new head in `shared` (Release) and notifies `readable`.
     pub(crate) fn shared(
         mirror: &'a Mirror<T>,
-        cursor: &'a mut Cursor,
+        head: &'a mut usize,
         len: usize,
-        published: &'a AtomicUsize,
+        shared: &'a AtomicUsize,
         readable: &'a Event,
     ) -> Self {
         debug_assert!(len <= mirror.capacity());
         WriteChunk {
             mirror,
-            head: Head::Shared {
-                cursor,
-                published,
-                readable,
-            },
+            head,
             len,
+            shared: Some((shared, readable)),
         }
     }
 
@@ -117,7 +93,7 @@ impl<'a, T> WriteChunk<'a, T> {
     pub fn as_mut_slice(&mut self) -> &mut [MaybeUninit<T>] {
         let start = self
             .mirror
-            .window(self.head.at(), self.len)
+            .window(*self.head, self.len)
             .cast::<MaybeUninit<T>>();
         // SAFETY: the `len` slots are free and lent to this chunk alone, which borrows the
         // ring mutably; `MaybeUninit<T>` needs no initialisation. `len <= capacity`, so no
@@ -131,7 +107,7 @@ impl<'a, T> WriteChunk<'a, T> {
     pub(crate) fn into_uninit_slice(self) -> &'a mut [MaybeUninit<T>] {
         let start = self
             .mirror
-            .window(self.head.at(), self.len)
+            .window(*self.head, self.len)
             .cast::<MaybeUninit<T>>();
         // SAFETY: as in `as_mut_slice`; the chunk's mutable borrow of the ring, which lasts
         // for `'a`, passes to the slice.
@@ -140,12 +116,12 @@ impl<'a, T> WriteChunk<'a, T> {
 
     /// Overwrites every slot of the chunk, in both copies, with zero bytes.
     pub(crate) fn zero(&mut self) {
-        let start = self.mirror.window(self.head.at(), self.len);
+        let start = self.mirror.window(*self.head, self.len);
         // SAFETY: the `len <= capacity` slots are free and lent to this chunk alone; they
         // hold no value, so overwriting them drops nothing.
         unsafe { start.write_bytes(0, self.len) };
         // SAFETY: the window was just written, and no reference into it is alive.
-        unsafe { self.mirror.written(self.head.at(), self.len) };
+        unsafe { self.mirror.written(*self.head, self.len) };
     }
 
     /// Publishes the first `n` slots of the chunk as the newest items of the ring.
@@ -197,7 +173,7 @@ impl<'a, T> WriteChunk<'a, T> {
         }
 
         let mut chunk = self;
-        let start = chunk.mirror.window(chunk.head.at(), chunk.len);
+        let start = chunk.mirror.window(*chunk.head, chunk.len);
         let len = chunk.len;
         let mut filled = Filled {
             chunk: &mut chunk,
@@ -219,20 +195,13 @@ impl<'a, T> WriteChunk<'a, T> {
     unsafe fn publish(&mut self, n: usize) {
         debug_assert!(n <= self.len);
         // SAFETY: the window is lent to this chunk alone; see the caller for the rest.
-        unsafe { self.mirror.written(self.head.at(), n) };
+        unsafe { self.mirror.written(*self.head, n) };
+        *self.head = self.mirror.add(*self.head, n);
         self.len -= n;
-        match &mut self.head {
-            Head::Local(pos) => **pos = self.mirror.add(**pos, n),
-            Head::Shared {
-                cursor,
-                published,
-                readable,
-            } => {
-                if n > 0 {
-                    self.mirror.geometry().advance(cursor, n);
-                    published.store(cursor.pos, Ordering::Release);
-                    readable.notify();
-                }
+        if let Some((shared, readable)) = self.shared {
+            if n > 0 {
+                shared.store(*self.head, Ordering::Release);
+                readable.notify();
             }
         }
     }
@@ -253,7 +222,7 @@ impl<T: Copy> WriteChunk<'_, T> {
     /// ```
     pub fn copy_from_slice(mut self, src: &[T]) -> usize {
         let n = src.len().min(self.len);
-        let dst = self.mirror.window(self.head.at(), n);
+        let dst = self.mirror.window(*self.head, n);
         // SAFETY: the `n` slots are free and lent to this chunk, so they cannot overlap
         // `src`, which the caller borrows from elsewhere; `T: Copy` needs no drop.
         unsafe { ptr::copy_nonoverlapping(src.as_ptr(), dst, n) };

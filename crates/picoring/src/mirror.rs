@@ -151,26 +151,6 @@ pub(crate) struct Geometry<T> {
     capacity: usize,
 }
 
-/// A position as a free-running counter, with the slot it refers to.
-///
-/// The counter wraps at `usize::MAX`, so the number of slots between two cursors is
-/// `b.pos.wrapping_sub(a.pos)`: one subtraction, where positions in `0..2 * capacity` need
-/// a comparison. The slot is kept beside it, so no division is needed either.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Cursor {
-    /// Slots passed since the start, modulo `usize::MAX + 1`.
-    pub(crate) pos: usize,
-    /// `pos % capacity`.
-    pub(crate) slot: usize,
-}
-
-/// Brings `slot` back into `0..capacity`, off the hot path.
-#[cold]
-#[inline(never)]
-fn wrap(slot: &mut usize, capacity: usize) {
-    *slot -= capacity;
-}
-
 impl<T> Clone for Geometry<T> {
     fn clone(&self) -> Self {
         *self
@@ -206,35 +186,6 @@ impl<T> Geometry<T> {
             next - 2 * self.capacity
         } else {
             next
-        }
-    }
-
-    /// Moves `cursor` `n <= capacity` slots on.
-    #[inline]
-    pub(crate) fn advance(&self, cursor: &mut Cursor, n: usize) {
-        debug_assert!(cursor.slot < self.capacity && n <= self.capacity);
-        cursor.pos = cursor.pos.wrapping_add(n);
-        cursor.slot += n;
-        if cursor.slot >= self.capacity {
-            // Once a lap: a branch predicts better than a conditional move costs.
-            wrap(&mut cursor.slot, self.capacity);
-        }
-    }
-
-    /// The first of `len` contiguous slots starting at slot `slot < capacity`: like
-    /// [`Geometry::window`], for a slot that is already reduced.
-    #[inline]
-    pub(crate) fn window_at(&self, slot: usize, len: usize) -> *mut T {
-        debug_assert!(slot < self.capacity && len <= self.capacity);
-        // SAFETY: as in `window`: `slot < capacity` and the mapping holds `2 * capacity`.
-        unsafe { launder(self.ptr.as_ptr()).add(slot) }
-    }
-
-    /// The cursor of the free-running counter `pos`.
-    pub(crate) fn cursor(&self, pos: usize) -> Cursor {
-        Cursor {
-            pos,
-            slot: pos % self.capacity,
         }
     }
 

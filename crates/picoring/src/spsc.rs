@@ -9,9 +9,8 @@
 //!   ... free ... [ item | item | item | ... | item ] ... free ...
 //! ```
 //!
-//! Positions are free-running counters (wrapping at `usize::MAX`), so `len = head - tail`, a
-//! full ring and an empty one differ, and every slot is usable; each half keeps the slot of
-//! its own position beside it. The producer writes items into free slots,
+//! Positions are counters in `0..2 * capacity` (see the mirror core), so a full ring and an
+//! empty one differ and every slot is usable. The producer writes items into free slots,
 //! then publishes `head` with a Release store; the consumer reads `head` with an Acquire
 //! load, reads the items, then publishes `tail` with a Release store, which hands the slots
 //! back. Each side keeps a private copy of the other's index and reloads the shared one only
@@ -32,7 +31,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::chunk::WriteChunk;
-use crate::mirror::{Cursor, Geometry, Mirror};
+use crate::mirror::{Geometry, Mirror};
 use crate::sync::prim::{Arc, AtomicBool, AtomicUsize, Ordering};
 use crate::sync::{CachePadded, Event, Key};
 use crate::{Error, PopTimeoutError, PushTimeoutError};
@@ -63,12 +62,8 @@ impl<T> Drop for Shared<T> {
         // Both halves are gone: the items between tail and head are dropped here, once.
         let tail = self.tail.load(Ordering::Relaxed);
         let head = self.head.load(Ordering::Relaxed);
-        let len = head.wrapping_sub(tail);
-        let items = ptr::slice_from_raw_parts_mut(
-            self.mirror
-                .window(self.mirror.geometry().cursor(tail).slot, len),
-            len,
-        );
+        let len = self.mirror.distance(tail, head);
+        let items = ptr::slice_from_raw_parts_mut(self.mirror.window(tail, len), len);
         // SAFETY: the last owner has exclusive access; the `len` slots from `tail` hold
         // initialised items that nobody will read again.
         unsafe { ptr::drop_in_place(items) };
@@ -158,26 +153,19 @@ impl<T> PicoSPSC<T> {
 
     /// Splits the queue into its two halves.
     pub fn split(self) -> (Producer<T>, Consumer<T>) {
-        self.split_at(0)
-    }
-
-    /// Splits an empty queue whose counters start at `pos` (tests start near the wrap).
-    fn split_at(self, pos: usize) -> (Producer<T>, Consumer<T>) {
         let geo = self.shared.mirror.geometry();
-        self.shared.head.store(pos, Ordering::Relaxed);
-        self.shared.tail.store(pos, Ordering::Relaxed);
         let producer = Producer {
             geo,
             shared: Arc::clone(&self.shared),
-            head: geo.cursor(pos),
-            tail: pos,
+            head: 0,
+            tail: 0,
             _not_sync: PhantomData,
         };
         let consumer = Consumer {
             geo,
             shared: self.shared,
-            tail: geo.cursor(pos),
-            head: Cell::new(pos),
+            tail: 0,
+            head: Cell::new(0),
         };
         (producer, consumer)
     }
@@ -221,7 +209,7 @@ pub fn create_spsc<T>(capacity: usize) -> Result<(Producer<T>, Consumer<T>), Err
 pub struct Producer<T> {
     shared: Arc<Shared<T>>,
     /// The head, which only this half writes.
-    head: Cursor,
+    head: usize,
     /// The tail as last seen; the real one is at or after it.
     tail: usize,
     /// The ring's geometry, copied here so that it stays in registers.
@@ -240,7 +228,7 @@ impl<T> Producer<T> {
     /// The consumer may free more at any time, so this is a lower bound.
     pub fn free_len(&self) -> usize {
         let tail = self.shared.tail.load(Ordering::Acquire);
-        self.geo.capacity() - self.head.pos.wrapping_sub(tail)
+        self.geo.capacity() - self.geo.distance(tail, self.head)
     }
 
     /// The number of items the queue holds when full.
@@ -258,19 +246,19 @@ impl<T> Producer<T> {
     #[inline]
     fn free_for(&mut self, wanted: usize) -> usize {
         let geo = self.geo;
-        let free = geo.capacity() - self.head.pos.wrapping_sub(self.tail);
+        let free = geo.capacity() - geo.distance(self.tail, self.head);
         if free >= wanted {
             return free;
         }
         self.tail = self.shared.tail.load(Ordering::Acquire);
-        geo.capacity() - self.head.pos.wrapping_sub(self.tail)
+        geo.capacity() - geo.distance(self.tail, self.head)
     }
 
     /// Stores the new head for the consumer and wakes it if it sleeps.
     #[inline]
     fn publish(&mut self, n: usize) {
-        self.geo.advance(&mut self.head, n);
-        self.shared.head.store(self.head.pos, Ordering::Release);
+        self.head = self.geo.add(self.head, n);
+        self.shared.head.store(self.head, Ordering::Release);
         self.shared.rare.readable.notify();
     }
 
@@ -298,9 +286,9 @@ impl<T> Producer<T> {
         let mirror = &self.shared.mirror;
         // SAFETY: the slot at `head` is free: the consumer does not read it until `head`
         // moves past it, which happens below, after the write.
-        unsafe { self.geo.window_at(self.head.slot, 1).write(value) };
+        unsafe { self.geo.window(self.head, 1).write(value) };
         // SAFETY: one slot, just written, not yet published.
-        unsafe { mirror.written(self.head.slot, 1) };
+        unsafe { mirror.written(self.head, 1) };
         self.publish(1);
         Ok(())
     }
@@ -447,11 +435,9 @@ impl<T: Copy> Producer<T> {
         // SAFETY: the `n` slots from `head` are free (one window, `n <= capacity`), the
         // consumer does not read them before `head` moves, and `values` is borrowed from
         // elsewhere so it cannot overlap them; `T: Copy` needs no drop.
-        unsafe {
-            ptr::copy_nonoverlapping(values.as_ptr(), self.geo.window_at(self.head.slot, n), n)
-        };
+        unsafe { ptr::copy_nonoverlapping(values.as_ptr(), self.geo.window(self.head, n), n) };
         // SAFETY: the window was just written and is not yet published.
-        unsafe { mirror.written(self.head.slot, n) };
+        unsafe { mirror.written(self.head, n) };
         self.publish(n);
         n
     }
@@ -499,7 +485,7 @@ impl<T> fmt::Debug for Producer<T> {
 pub struct Consumer<T> {
     shared: Arc<Shared<T>>,
     /// The tail, which only this half writes.
-    tail: Cursor,
+    tail: usize,
     /// The head as last seen; the real one is at or after it.
     head: Cell<usize>,
     /// The ring's geometry, copied here so that it stays in registers.
@@ -515,19 +501,20 @@ impl<T> Consumer<T> {
     /// fewer than `wanted`.
     #[inline]
     fn len_for(&self, wanted: usize) -> usize {
-        let len = self.head.get().wrapping_sub(self.tail.pos);
+        let geo = self.geo;
+        let len = geo.distance(self.tail, self.head.get());
         if len >= wanted {
             return len;
         }
         self.head.set(self.shared.head.load(Ordering::Acquire));
-        self.head.get().wrapping_sub(self.tail.pos)
+        geo.distance(self.tail, self.head.get())
     }
 
     /// Stores the new tail for the producer and wakes it if it sleeps.
     #[inline]
     fn release(&mut self, n: usize) {
-        self.geo.advance(&mut self.tail, n);
-        self.shared.tail.store(self.tail.pos, Ordering::Release);
+        self.tail = self.geo.add(self.tail, n);
+        self.shared.tail.store(self.tail, Ordering::Release);
         self.shared.rare.writable.notify();
     }
 
@@ -569,7 +556,7 @@ impl<T> Consumer<T> {
         }
         // SAFETY: the slot at `tail` holds a published item; it is read exactly once,
         // because the tail moves past it before anyone can look again.
-        let value = unsafe { self.geo.window_at(self.tail.slot, 1).read() };
+        let value = unsafe { self.geo.window(self.tail, 1).read() };
         self.release(1);
         Some(value)
     }
@@ -591,7 +578,7 @@ impl<T> Consumer<T> {
     /// ```
     pub fn readable_slice(&self) -> &[T] {
         let len = self.len_for(usize::MAX);
-        let start = self.geo.window_at(self.tail.slot, len);
+        let start = self.geo.window(self.tail, len);
         // SAFETY: the `len` slots from `tail` hold published items (Acquire above), which
         // the producer does not touch until the tail moves, and moving it takes `&mut self`,
         // so not while this slice lives. `len <= capacity`: no slot appears twice.
@@ -625,7 +612,7 @@ impl<T> Consumer<T> {
                 self.0.release(self.1);
             }
         }
-        let items = ptr::slice_from_raw_parts_mut(self.geo.window_at(self.tail.slot, n), n);
+        let items = ptr::slice_from_raw_parts_mut(self.geo.window(self.tail, n), n);
         let _release = Release(self, n);
         // SAFETY: the `n` slots hold published items owned by the consumer; they are
         // dropped here once, and the guard moves the tail past them afterwards, also when a
@@ -724,9 +711,7 @@ impl<T: Copy> Consumer<T> {
         }
         // SAFETY: the `n` slots from `tail` hold published items (one window); `dst` is a
         // unique borrow from elsewhere, so they do not overlap; `T: Copy`.
-        unsafe {
-            ptr::copy_nonoverlapping(self.geo.window_at(self.tail.slot, n), dst.as_mut_ptr(), n)
-        };
+        unsafe { ptr::copy_nonoverlapping(self.geo.window(self.tail, n), dst.as_mut_ptr(), n) };
         self.release(n);
         n
     }
@@ -900,7 +885,7 @@ impl Producer<u8> {
     #[inline]
     pub(crate) fn vacant_bytes(&mut self, wanted: usize) -> &mut [u8] {
         let free = self.free_for(wanted);
-        let start = self.shared.mirror.window(self.head.slot, free);
+        let start = self.shared.mirror.window(self.head, free);
         // SAFETY: the `free` bytes from `head` are free slots, which the consumer does not
         // read before `head` moves past them, and moving it takes `&mut self`, so not while
         // this slice lives. `free <= capacity`: no byte appears twice. Every byte holds a
@@ -923,7 +908,7 @@ impl Producer<u8> {
         assert!(n <= free, "cannot commit {n} bytes: {free} are free");
         // SAFETY: `n <= free <= capacity`; the window is this producer's, no slice of it
         // outlives the `&mut self` of `vacant_bytes`, and it is not yet published.
-        unsafe { self.shared.mirror.written(self.head.slot, n) };
+        unsafe { self.shared.mirror.written(self.head, n) };
         self.publish(n);
     }
 }
@@ -952,36 +937,5 @@ impl<T> Consumer<T> {
     /// Removes a registration made by [`Consumer::poll_items`], if it is still there.
     pub(crate) fn cancel(&self, key: &mut Option<Key>) {
         self.shared.rare.readable.cancel(key);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The counters wrap at `usize::MAX`: lengths, free space, windows and the final drop
-    /// are unaffected.
-    #[test]
-    fn counters_wrap_around_usize_max() {
-        let queue = PicoSPSC::<String>::new(1).unwrap();
-        let cap = queue.capacity();
-        let (mut tx, mut rx) = queue.split_at(usize::MAX - cap / 2);
-        let mut next = 0usize;
-        let mut expected = 0usize;
-        for round in 0..3 * cap {
-            while tx.push(next.to_string()).is_ok() {
-                next += 1;
-            }
-            assert_eq!(rx.len(), cap);
-            assert_eq!(tx.free_len(), 0);
-            let take = 1 + round % cap;
-            for item in &rx.readable_slice()[..take] {
-                assert_eq!(*item, expected.to_string());
-                expected += 1;
-            }
-            rx.advance_tail(take);
-            assert_eq!(rx.len(), cap - take);
-        }
-        // Items left inside are dropped by the last half (Miri checks for leaks).
     }
 }
