@@ -67,11 +67,28 @@ pub struct PicoList<T, const CHUNK: usize = 16384> {
 
 /// The chunk table: chunk `c` holds elements `c * CHUNK..(c + 1) * CHUNK`. It frees the
 /// chunks, not the elements, when dropped.
+///
+/// Big chunks are carved, in address order, from blocks of pages mapped from the OS
+/// ([`Slab`]s of 1, 1, 2, 4 .. 64 chunks), so that a long list lies in few, ascending
+/// regions, as a `Vec` would: pages not yet written are not resident. Small chunks are heap
+/// blocks of their own.
 struct Table<T, const CHUNK: usize> {
-    /// Each points to an allocation of `CHUNK` slots (dangling for zero-sized `T`).
+    /// Each points to `CHUNK` slots (dangling for zero-sized `T`).
     chunks: Vec<NonNull<T>>,
+    /// The blocks that paged chunks are carved from, in chunk order.
+    slabs: Vec<Slab>,
     _owns: PhantomData<T>,
 }
+
+/// A block of pages holding chunks `first..first + count`.
+struct Slab {
+    base: NonNull<u8>,
+    first: usize,
+    count: usize,
+}
+
+/// The most chunks one slab holds.
+const MAX_SLAB_CHUNKS: usize = 64;
 
 impl<T, const CHUNK: usize> Table<T, CHUNK> {
     /// The layout of one chunk; a compile-time error unless `CHUNK` is a power of two and
@@ -95,32 +112,59 @@ impl<T, const CHUNK: usize> Table<T, CHUNK> {
     const PAGED: bool =
         Self::LAYOUT.size() >= os::pages::MIN_LEN && Self::LAYOUT.align() <= os::pages::ALIGN;
 
-    /// Allocates one chunk; `None` if out of memory.
+    /// Allocates one heap chunk (`!PAGED`); `None` if out of memory.
     fn alloc_chunk() -> Option<NonNull<T>> {
         if Self::LAYOUT.size() == 0 {
             Some(NonNull::dangling())
-        } else if Self::PAGED {
-            os::pages::alloc(Self::LAYOUT.size()).map(NonNull::cast)
         } else {
             // SAFETY: the layout has a non-zero size.
             NonNull::new(unsafe { alloc::alloc(Self::LAYOUT) }.cast())
         }
     }
 
-    /// Frees one chunk.
+    /// Frees one heap chunk (`!PAGED`).
     ///
     /// # Safety
     ///
     /// `chunk` came from [`Table::alloc_chunk`] and holds no live element; it is not used
     /// again.
     unsafe fn free_chunk(chunk: NonNull<T>) {
-        if Self::LAYOUT.size() == 0 {
-        } else if Self::PAGED {
-            // SAFETY: mapped by `alloc_chunk` with this size.
-            unsafe { os::pages::free(chunk.cast(), Self::LAYOUT.size()) };
-        } else {
+        if Self::LAYOUT.size() != 0 {
             // SAFETY: allocated by `alloc_chunk` with this layout.
             unsafe { alloc::dealloc(chunk.as_ptr().cast(), Self::LAYOUT) };
+        }
+    }
+
+    /// Carves the next paged chunk, mapping a new slab when the last one is used up;
+    /// `None` if out of memory.
+    fn carve_chunk(&mut self) -> Option<NonNull<T>> {
+        let next = self.chunks.len();
+        let full = self.slabs.last().is_none_or(|s| next == s.first + s.count);
+        if full {
+            let count = next.clamp(1, MAX_SLAB_CHUNKS);
+            let bytes = count.checked_mul(Self::LAYOUT.size())?;
+            self.slabs.try_reserve(1).ok()?;
+            let base = os::pages::alloc(bytes)?;
+            self.slabs.push(Slab {
+                base,
+                first: next,
+                count,
+            });
+        }
+        let slab = self.slabs.last()?;
+        let offset = (next - slab.first) * Self::LAYOUT.size();
+        // SAFETY: `next - first < count`, so the chunk lies inside the slab's mapping.
+        Some(unsafe { slab.base.add(offset) }.cast())
+    }
+
+    /// Unmaps the slabs from the last one back while they hold no chunk below `keep`.
+    fn free_slabs_from(&mut self, keep: usize) {
+        while self.slabs.last().is_some_and(|s| s.first >= keep) {
+            if let Some(slab) = self.slabs.pop() {
+                // SAFETY: mapped by `carve_chunk` with this size; its chunks hold no
+                // element and leave the table with it.
+                unsafe { os::pages::free(slab.base, slab.count * Self::LAYOUT.size()) };
+            }
         }
     }
 
@@ -128,6 +172,7 @@ impl<T, const CHUNK: usize> Table<T, CHUNK> {
         let _ = Self::LAYOUT;
         Table {
             chunks: Vec::new(),
+            slabs: Vec::new(),
             _owns: PhantomData,
         }
     }
@@ -139,8 +184,12 @@ impl<T, const CHUNK: usize> Table<T, CHUNK> {
             source: io::ErrorKind::OutOfMemory.into(),
         };
         self.chunks.try_reserve(1).map_err(|_| out_of_memory())?;
-        let chunk = Self::alloc_chunk().ok_or_else(out_of_memory)?;
-        self.chunks.push(chunk);
+        let chunk = if Self::PAGED {
+            self.carve_chunk()
+        } else {
+            Self::alloc_chunk()
+        };
+        self.chunks.push(chunk.ok_or_else(out_of_memory)?);
         Ok(())
     }
 
@@ -208,9 +257,14 @@ impl<T, const CHUNK: usize> Table<T, CHUNK> {
 
 impl<T, const CHUNK: usize> Drop for Table<T, CHUNK> {
     fn drop(&mut self) {
-        for &chunk in &self.chunks {
-            // SAFETY: allocated by `grow`, freed only here; the list dropped its elements.
-            unsafe { Self::free_chunk(chunk) };
+        if Self::PAGED {
+            self.free_slabs_from(0);
+        } else {
+            for &chunk in &self.chunks {
+                // SAFETY: allocated by `grow`, freed only here; the list dropped its
+                // elements.
+                unsafe { Self::free_chunk(chunk) };
+            }
         }
     }
 }
@@ -413,11 +467,21 @@ impl<T, const CHUNK: usize> PicoList<T, CHUNK> {
     }
 
     /// Frees the chunks that hold no element.
+    ///
+    /// Big chunks are carved from blocks of pages; a block is returned to the OS once none
+    /// of its chunks holds an element.
     pub fn shrink_to_fit(&mut self) {
         let keep = self.len.div_ceil(CHUNK);
-        for chunk in self.table.chunks.drain(keep..) {
-            // SAFETY: allocated by `grow`; it holds no element and leaves the table.
-            unsafe { Table::<T, CHUNK>::free_chunk(chunk) };
+        if Table::<T, CHUNK>::PAGED {
+            // Chunks are carved at offsets that follow from their index, so those cut from
+            // the table here are carved again, at the same place, by the next `grow`.
+            self.table.chunks.truncate(keep);
+            self.table.free_slabs_from(keep);
+        } else {
+            for chunk in self.table.chunks.drain(keep..) {
+                // SAFETY: allocated by `grow`; it holds no element and leaves the table.
+                unsafe { Table::<T, CHUNK>::free_chunk(chunk) };
+            }
         }
         self.table.chunks.shrink_to_fit();
     }

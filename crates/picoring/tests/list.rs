@@ -406,3 +406,48 @@ fn indexing_iteration_and_traits() {
     let v: Vec<u32> = list.into_iter().rev().collect();
     assert_eq!(v, [2, 1]);
 }
+
+/// Chunks of 64 KiB and more are carved from blocks of pages; shrinking returns whole
+/// blocks and growing again carves the same places: the contents stay right throughout.
+#[test]
+fn big_chunks_grow_shrink_and_grow_again() {
+    /// 4 KiB: sixteen make a 64 KiB chunk, which is mapped from the OS.
+    #[derive(Clone, PartialEq, Debug)]
+    struct Page([u32; 1024]);
+    fn page(i: usize) -> Page {
+        let mut p = Page([0; 1024]);
+        p.0[0] = i as u32;
+        p.0[1023] = !(i as u32);
+        p
+    }
+    let check = |list: &PicoList<Page, 16>, n: usize| {
+        assert_eq!(list.len(), n);
+        for (i, p) in list.iter().enumerate() {
+            assert!(
+                p.0[0] == i as u32 && p.0[1023] == !(i as u32),
+                "element {i}"
+            );
+        }
+    };
+    let n = 16 * 20 + 5;
+    let mut list = PicoList::<Page, 16>::new();
+    for i in 0..n {
+        list.push(page(i));
+    }
+    check(&list, n);
+    assert_eq!(list.chunk_count(), 21);
+    list.truncate(16 * 3 + 1);
+    list.shrink_to_fit();
+    assert_eq!(list.chunk_count(), 4);
+    check(&list, 16 * 3 + 1);
+    for i in 16 * 3 + 1..n {
+        list.push(page(i));
+    }
+    check(&list, n);
+    let copy = list.clone();
+    list.clear();
+    list.shrink_to_fit();
+    assert_eq!(list.chunk_count(), 0);
+    list.extend(copy.iter().cloned());
+    check(&list, n);
+}
