@@ -7,14 +7,17 @@
 //!
 //! * `picoring_pipe`: one thread reads the file into the producer (`io_slices` +
 //!   `read_vectored`), another writes the consumer to `/dev/null` (`io_slices` +
-//!   `write_vectored`); both halves in blocking mode.
+//!   `write_vectored`); both halves in blocking mode. A half that waits sleeps after a few
+//!   microseconds, so each refill of a full ring pays a wake-up.
+//! * `picoring_yield`: the same with non-blocking halves that yield and try again when
+//!   offered nothing, the waiting strategy of the `bytering` row: like for like.
 //! * `bytering`: bytering 0.8 doing the same; its halves cannot wait, so each thread yields
 //!   when its callback is offered nothing.
 //! * `relay`: one thread, `read` into a 1 MiB buffer and `write_all` to `/dev/null`.
 //!
 //! On a machine with few cores, two-thread timings swing with the host's load. So before
 //! criterion's own runs (which measure one function after another), the bench times
-//! [`ROUNDS`] rounds in which the three run in turn, rotating the order, and prints each
+//! [`ROUNDS`] rounds in which the contenders run in turn, rotating the order, and prints each
 //! one's median and range and the ratios to the pipe's median.
 
 #![allow(
@@ -113,6 +116,35 @@ fn picoring_pipe(input: &Input) -> u64 {
     moved
 }
 
+/// picoring's pipe, two threads, non-blocking halves that yield and try again when offered
+/// nothing: the waiting strategy of the bytering contender, for a like-for-like row.
+fn picoring_pipe_yield(input: &Input) -> u64 {
+    let (mut producer, mut consumer) = picoring::pipe::new(RING, 4096).unwrap();
+    let mut file = input.open();
+    let filler = thread::spawn(move || {
+        loop {
+            match producer.io_slices(|bufs, _| file.read_vectored(bufs)) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(picoring::pipe::ProducerError::Full) => thread::yield_now(),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    });
+    let mut out = null();
+    let mut moved = 0;
+    loop {
+        match consumer.io_slices(|bufs, _| out.write_vectored(bufs)) {
+            Ok(0) => break,
+            Ok(n) => moved += n as u64,
+            Err(picoring::pipe::ConsumerError::Empty) => thread::yield_now(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    filler.join().unwrap();
+    moved
+}
+
 /// bytering 0.8, two threads; a thread offered nothing yields and tries again.
 fn bytering_pipe(input: &Input) -> u64 {
     let (mut producer, mut consumer) = bytering::new(RING, 4096).unwrap();
@@ -185,8 +217,9 @@ fn relay(input: &Input) -> u64 {
 
 type Contender = (&'static str, fn(&Input) -> u64);
 
-const CONTENDERS: [Contender; 3] = [
+const CONTENDERS: [Contender; 4] = [
     ("picoring_pipe", picoring_pipe),
+    ("picoring_yield", picoring_pipe_yield),
     ("bytering", bytering_pipe),
     ("relay", relay),
 ];
