@@ -48,6 +48,9 @@ pub(crate) fn init() -> bool {
 /// the thread on the other side runs [`heavy`] with the same `asymmetric`.
 #[inline(always)]
 pub(crate) fn light(asymmetric: bool) {
+    // loom models full fences only.
+    #[cfg(loom)]
+    let _ = asymmetric;
     #[cfg(not(loom))]
     if asymmetric {
         compiler_fence(Ordering::SeqCst);
@@ -59,6 +62,8 @@ pub(crate) fn light(asymmetric: bool) {
 /// The rare half: a full barrier in this thread and, if `asymmetric`, in every thread of
 /// the process.
 pub(crate) fn heavy(asymmetric: bool) {
+    #[cfg(loom)]
+    let _ = asymmetric;
     #[cfg(not(loom))]
     if asymmetric {
         if os::barrier::process_barrier() {
