@@ -363,12 +363,11 @@ impl<T> Producer<T> {
         };
         let shared = Arc::clone(&self.shared);
         let room = shared.rare.writable.wait(deadline, || self.room());
-        match room {
-            Some(true) => self
+        match PopTimeoutError::from_wait(room) {
+            Ok(()) => self
                 .push(value)
                 .map_err(|_| unreachable!("a slot was free")),
-            Some(false) => Err(PushTimeoutError::Disconnected(value)),
-            None => Err(PushTimeoutError::Timeout(value)),
+            Err(why) => Err(PushTimeoutError::holding(why, value)),
         }
     }
 
@@ -640,11 +639,8 @@ impl<T> Consumer<T> {
         if let Some(value) = self.pop() {
             return Ok(value);
         }
-        match self.shared.rare.readable.wait(deadline, || self.items(1)) {
-            Some(true) => Ok(self.pop().expect("an item was readable")),
-            Some(false) => Err(PopTimeoutError::Disconnected),
-            None => Err(PopTimeoutError::Timeout),
-        }
+        PopTimeoutError::from_wait(self.shared.rare.readable.wait(deadline, || self.items(1)))?;
+        Ok(self.pop().expect("an item was readable"))
     }
 
     /// Waits until at least `min(n, capacity)` items are readable, or the producer is gone,

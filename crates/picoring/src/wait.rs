@@ -25,6 +25,14 @@ pub enum PushTimeoutError<T> {
 }
 
 impl<T> PushTimeoutError<T> {
+    /// The error of a push whose wait ended as `why` says, holding `value`.
+    pub(crate) fn holding(why: PopTimeoutError, value: T) -> Self {
+        match why {
+            PopTimeoutError::Timeout => PushTimeoutError::Timeout(value),
+            PopTimeoutError::Disconnected => PushTimeoutError::Disconnected(value),
+        }
+    }
+
     /// The value that was not pushed.
     pub fn into_inner(self) -> T {
         match self {
@@ -73,6 +81,18 @@ pub enum PopTimeoutError {
     Timeout,
     /// The queue is empty and every producer is gone: no value will ever arrive.
     Disconnected,
+}
+
+impl PopTimeoutError {
+    /// What the answer of a wait (see `sync::Event::wait`) means: `Some(true)`, ready;
+    /// `Some(false)`, the peer is gone; `None`, the deadline passed.
+    pub(crate) fn from_wait(answer: Option<bool>) -> Result<(), PopTimeoutError> {
+        match answer {
+            Some(true) => Ok(()),
+            Some(false) => Err(PopTimeoutError::Disconnected),
+            None => Err(PopTimeoutError::Timeout),
+        }
+    }
 }
 
 impl fmt::Display for PopTimeoutError {

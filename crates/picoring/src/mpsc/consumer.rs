@@ -320,12 +320,12 @@ impl<T> MpscConsumer<T> {
     }
 
     fn pop_until(&mut self, deadline: Option<Instant>) -> Result<T, PopTimeoutError> {
-        let shared = Arc::clone(&self.shared);
-        match shared.rare.readable.wait(deadline, || self.items(1)) {
-            Some(true) => Ok(self.pop().expect("an item was readable")),
-            Some(false) => Err(PopTimeoutError::Disconnected),
-            None => Err(PopTimeoutError::Timeout),
+        if let Some(value) = self.pop() {
+            return Ok(value);
         }
+        let shared = Arc::clone(&self.shared);
+        PopTimeoutError::from_wait(shared.rare.readable.wait(deadline, || self.items(1)))?;
+        Ok(self.pop().expect("an item was readable"))
     }
 
     /// Waits until at least `min(n, capacity)` items are readable, or fewer are and a given

@@ -8,9 +8,9 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::{Reservation, Shared};
-use crate::PushTimeoutError;
 use crate::sync::Key;
 use crate::sync::prim::{Arc, Ordering};
+use crate::{PopTimeoutError, PushTimeoutError};
 
 /// A writing handle of a [`PicoMPSC`](super::PicoMPSC).
 ///
@@ -189,11 +189,8 @@ impl<T> MpscProducer<T> {
             .rare
             .writable
             .wait(deadline, || self.try_push(&mut value));
-        match done {
-            Some(true) => Ok(()),
-            Some(false) => Err(PushTimeoutError::Disconnected(value.take().expect("kept"))),
-            None => Err(PushTimeoutError::Timeout(value.take().expect("kept"))),
-        }
+        PopTimeoutError::from_wait(done)
+            .map_err(|why| PushTimeoutError::holding(why, value.take().expect("kept")))
     }
 
     /// Pushes the value out of `value`: `Some(true)` once pushed, `Some(false)` if the
