@@ -266,6 +266,22 @@ impl<const N: usize> Read for PicoByteStream<N> {
         self.consume(n);
         Ok(n)
     }
+
+    /// Fills `buf` whole, or fails with [`io::ErrorKind::UnexpectedEof`] and reads nothing
+    /// if fewer bytes are readable.
+    fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        match self.as_read_slice().get(..buf.len()) {
+            Some(src) => {
+                buf.copy_from_slice(src);
+                self.queue.release(buf.len());
+                Ok(())
+            }
+            None => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "fewer bytes readable than the buffer holds",
+            )),
+        }
+    }
 }
 
 impl<const N: usize> BufRead for PicoByteStream<N> {
@@ -284,6 +300,19 @@ impl<const N: usize> Write for PicoByteStream<N> {
     /// Copies as many bytes of `buf` as fit; `Ok(0)` when the stream is full.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         Ok(self.queue.push_slice(buf))
+    }
+
+    /// Copies all of `buf`, or fails with [`io::ErrorKind::WriteZero`] and writes nothing
+    /// if it does not fit.
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        if buf.len() > self.queue.vacant_len() {
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "more bytes than the stream has room for",
+            ));
+        }
+        self.queue.push_slice(buf);
+        Ok(())
     }
 
     /// Copies the buffers in order, as many bytes as fit.
