@@ -280,16 +280,21 @@ impl<T> Producer<T> {
     /// ```
     #[inline]
     pub fn push(&mut self, value: T) -> Result<(), T> {
-        if self.free_for(1) == 0 {
-            return Err(value);
+        let geo = self.geo;
+        if geo.is_full(self.tail, self.head) {
+            self.tail = self.shared.tail.load(Ordering::Acquire);
+            if geo.is_full(self.tail, self.head) {
+                return Err(value);
+            }
         }
-        let mirror = &self.shared.mirror;
         // SAFETY: the slot at `head` is free: the consumer does not read it until `head`
         // moves past it, which happens below, after the write.
-        unsafe { self.geo.window(self.head, 1).write(value) };
+        unsafe { geo.window(self.head, 1).write(value) };
         // SAFETY: one slot, just written, not yet published.
-        unsafe { mirror.written(self.head, 1) };
-        self.publish(1);
+        unsafe { self.shared.mirror.written(self.head, 1) };
+        self.head = geo.next(self.head);
+        self.shared.head.store(self.head, Ordering::Release);
+        self.shared.rare.readable.notify();
         Ok(())
     }
 
@@ -550,13 +555,19 @@ impl<T> Consumer<T> {
     /// ```
     #[inline]
     pub fn pop(&mut self) -> Option<T> {
-        if self.len_for(1) == 0 {
-            return None;
+        let geo = self.geo;
+        if self.tail == self.head.get() {
+            self.head.set(self.shared.head.load(Ordering::Acquire));
+            if self.tail == self.head.get() {
+                return None;
+            }
         }
         // SAFETY: the slot at `tail` holds a published item; it is read exactly once,
         // because the tail moves past it before anyone can look again.
-        let value = unsafe { self.geo.window(self.tail, 1).read() };
-        self.release(1);
+        let value = unsafe { geo.window(self.tail, 1).read() };
+        self.tail = geo.next(self.tail);
+        self.shared.tail.store(self.tail, Ordering::Release);
+        self.shared.rare.writable.notify();
         Some(value)
     }
 

@@ -45,18 +45,14 @@ pub(crate) fn init() -> bool {
 }
 
 /// The frequent half: orders an earlier store before a later load of this thread, provided
-/// the thread on the other side runs [`heavy`] with the same `asymmetric`.
+/// the thread on the other side runs [`heavy`] with asymmetric barriers. With symmetric
+/// ones, the caller follows it with [`heavy`] itself before a load that decides anything
+/// (see [`Event::notify`](super::Event::notify)). loom models no compiler fence, and its
+/// barriers are symmetric: there, callers use [`heavy`] alone.
+#[cfg(not(loom))]
 #[inline(always)]
-pub(crate) fn light(asymmetric: bool) {
-    // loom models full fences only.
-    #[cfg(loom)]
-    let _ = asymmetric;
-    #[cfg(not(loom))]
-    if asymmetric {
-        compiler_fence(Ordering::SeqCst);
-        return;
-    }
-    fence(Order::SeqCst);
+pub(crate) fn light() {
+    compiler_fence(Ordering::SeqCst);
 }
 
 /// The rare half: a full barrier in this thread and, if `asymmetric`, in every thread of

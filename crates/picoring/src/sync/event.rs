@@ -14,17 +14,22 @@ pub(crate) type Key = u64;
 
 /// Sleeping waiters of one condition ("the ring is not empty", "the ring has room").
 ///
-/// [`notify`](Event::notify) is cheap when nobody sleeps: a compiler fence (or a fence, see
-/// the [module docs](super)) and one relaxed load.
+/// [`notify`](Event::notify) is cheap when nobody sleeps: with asymmetric barriers (see the
+/// [module docs](super)), a compiler fence, one relaxed load and a branch; with symmetric
+/// ones, a fence and a second load besides.
 #[derive(Debug)]
 pub(crate) struct Event {
-    /// The number of registered wakers, read by every notify.
-    waiters: AtomicUsize,
-    /// Whether the barriers are asymmetric (see [`barrier::init`]), kept beside `waiters`
-    /// so that a notify reads one cache line.
+    /// The number of registered wakers, shifted left by one, with [`SYMMETRIC`] or'ed in
+    /// for good when the barriers are symmetric. Read by every notify: zero means that
+    /// nobody sleeps and that no fence is needed to know it.
+    state: AtomicUsize,
+    /// Whether the barriers are asymmetric (see [`barrier::init`]).
     asymmetric: bool,
     list: Mutex<Waiters>,
 }
+
+/// The bit of [`Event::state`] that sends every notify to a full fence and a second look.
+const SYMMETRIC: usize = 1;
 
 #[derive(Debug, Default)]
 struct Waiters {
@@ -48,11 +53,17 @@ impl Wake for Unpark {
 impl Event {
     /// An event with nobody waiting.
     pub(crate) fn new() -> Event {
+        let asymmetric = barrier::init();
         Event {
-            asymmetric: barrier::init(),
-            waiters: AtomicUsize::new(0),
+            state: AtomicUsize::new(Self::bits(asymmetric, 0)),
+            asymmetric,
             list: Mutex::new(Waiters::default()),
         }
+    }
+
+    /// The state for `waiters` registered wakers.
+    fn bits(asymmetric: bool, waiters: usize) -> usize {
+        waiters << 1 | if asymmetric { 0 } else { SYMMETRIC }
     }
 
     fn lock(&self) -> MutexGuard<'_, Waiters> {
@@ -63,17 +74,36 @@ impl Event {
     /// Wakes every waiter; call it after publishing the change they may wait for.
     #[inline]
     pub(crate) fn notify(&self) {
-        barrier::light(self.asymmetric);
-        if self.waiters.load(Ordering::Relaxed) != 0 {
+        if self.anyone_waiting() {
             self.notify_slow();
         }
+    }
+
+    /// Whether a waiter is registered, as seen after the caller's publication.
+    #[inline(always)]
+    fn anyone_waiting(&self) -> bool {
+        #[cfg(not(loom))]
+        {
+            barrier::light();
+            let state = self.state.load(Ordering::Relaxed);
+            if state != SYMMETRIC {
+                return state != 0;
+            }
+            // Symmetric barriers and nobody registered so far: that load may predate the
+            // caller's publication in a sleeper's eyes; only one after a fence decides.
+        }
+        // loom's barriers are symmetric too; it goes straight here, one load per notify,
+        // which keeps its models small.
+        barrier::heavy(false);
+        self.state.load(Ordering::Relaxed) >> 1 != 0
     }
 
     #[cold]
     fn notify_slow(&self) {
         let wakers = {
             let mut list = self.lock();
-            self.waiters.store(0, Ordering::Relaxed);
+            self.state
+                .store(Self::bits(self.asymmetric, 0), Ordering::Relaxed);
             mem::take(&mut list.wakers)
         };
         for (_, waker) in wakers {
@@ -97,7 +127,8 @@ impl Event {
                     let id = list.next;
                     list.next += 1;
                     list.wakers.push((id, waker.clone()));
-                    self.waiters.store(list.wakers.len(), Ordering::Relaxed);
+                    let bits = Self::bits(self.asymmetric, list.wakers.len());
+                    self.state.store(bits, Ordering::Relaxed);
                     *key = Some(id);
                 }
             }
@@ -111,7 +142,8 @@ impl Event {
             let mut list = self.lock();
             if let Some(i) = list.wakers.iter().position(|(k, _)| *k == id) {
                 list.wakers.swap_remove(i);
-                self.waiters.store(list.wakers.len(), Ordering::Relaxed);
+                let bits = Self::bits(self.asymmetric, list.wakers.len());
+                self.state.store(bits, Ordering::Relaxed);
             }
         }
     }

@@ -19,13 +19,17 @@
 //! check the condition again -> sleep       load waiters -> if != 0, wake them
 //! ```
 //!
+//!
 //! The barriers order each side's store before its load, so at least one side sees the
 //! other's store: either the waiter sees the change and does not sleep, or the notifier sees
 //! the waiter and wakes it. No wake-up is lost. Notifying is on every push and pop, sleeping
 //! is rare, so the cost is put on the sleeper: where the OS can make every thread of the
 //! process execute a barrier (`membarrier` on Linux, `FlushProcessWriteBuffers` on Windows),
 //! [`barrier::light`] is a compiler fence and [`barrier::heavy`] is that system call.
-//! Elsewhere both are `fence(SeqCst)`.
+//! Elsewhere both sides use `fence(SeqCst)`: an event then keeps a bit set in its waiter
+//! word for good, so the notifier's first load never reads zero and takes it to the fence
+//! and a second load, which decides. The fast path is thus the same code everywhere: one
+//! load, one branch.
 
 mod backoff;
 pub(crate) mod barrier;
