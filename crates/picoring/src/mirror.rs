@@ -95,6 +95,30 @@ fn gcd(mut a: usize, mut b: usize) -> usize {
     a
 }
 
+/// Drops the items of `items`, then runs `then`, also when a drop panics: the other items
+/// are still dropped (as `drop_in_place` on a slice does), and `then` runs while the panic
+/// unwinds.
+///
+/// This is how a consumer gives up items: the slots go back to the producer side (`then`)
+/// only once nothing will read them again.
+///
+/// # Safety
+///
+/// `items` holds initialised items that nobody reads or drops afterwards.
+pub(crate) unsafe fn drop_then<T>(items: *mut [T], then: impl FnOnce()) {
+    struct Then<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Then<F> {
+        fn drop(&mut self) {
+            if let Some(then) = self.0.take() {
+                then();
+            }
+        }
+    }
+    let _then = Then(Some(then));
+    // SAFETY: forwarded from the caller.
+    unsafe { std::ptr::drop_in_place(items) };
+}
+
 /// Passes a pointer through a barrier the optimiser cannot see through.
 ///
 /// The two copies of a slot are two addresses of one memory, which the compiler does not

@@ -31,7 +31,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::chunk::WriteChunk;
-use crate::mirror::{Geometry, Mirror};
+use crate::mirror::{self, Geometry, Mirror};
 use crate::sync::prim::{Arc, AtomicBool, AtomicUsize, Ordering};
 use crate::sync::{CachePadded, Event, Key};
 use crate::{Error, PopTimeoutError, PushTimeoutError};
@@ -615,19 +615,11 @@ impl<T> Consumer<T> {
         if n > len {
             advance_out_of_bounds(n, len);
         }
-        /// Hands the slots back even if dropping an item panics.
-        struct Release<'c, T>(&'c mut Consumer<T>, usize);
-        impl<T> Drop for Release<'_, T> {
-            fn drop(&mut self) {
-                self.0.release(self.1);
-            }
-        }
         let items = ptr::slice_from_raw_parts_mut(self.geo.window(self.tail, n), n);
-        let _release = Release(self, n);
         // SAFETY: the `n` slots hold published items owned by the consumer; they are
-        // dropped here once, and the guard moves the tail past them afterwards, also when a
-        // drop panics (a slice's `drop_in_place` still drops the rest).
-        unsafe { ptr::drop_in_place(items) };
+        // dropped here once, and the tail moves past them afterwards, also when a drop
+        // panics.
+        unsafe { mirror::drop_then(items, || self.release(n)) };
     }
 
     /// Waits for an item and removes it; `None` once the producer is gone and every item

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::{HOLE, Shared};
 use crate::PopTimeoutError;
+use crate::mirror;
 use crate::sync::Key;
 use crate::sync::prim::{Arc, Ordering};
 
@@ -260,13 +261,6 @@ impl<T> MpscConsumer<T> {
 
     /// Drops the `n <= ready` oldest items and releases their slots, also if a drop panics.
     fn drop_front(&mut self, n: usize) {
-        /// Hands the slots back even if dropping an item panics.
-        struct Release<'c, T>(&'c mut MpscConsumer<T>, usize);
-        impl<T> Drop for Release<'_, T> {
-            fn drop(&mut self) {
-                self.0.release(self.1);
-            }
-        }
         if n == 0 {
             return;
         }
@@ -274,11 +268,10 @@ impl<T> MpscConsumer<T> {
         let pos = shared.laps.pos(self.tail.get());
         shared.track_read(pos, n);
         let items = ptr::slice_from_raw_parts_mut(shared.mirror.window(pos, n), n);
-        let _release = Release(self, n);
         // SAFETY: the `n` slots hold published items owned by the consumer; they are
-        // dropped here once, and the guard moves the tail past them afterwards, also when a
-        // drop panics (a slice's `drop_in_place` still drops the rest).
-        unsafe { ptr::drop_in_place(items) };
+        // dropped here once, and the tail moves past them afterwards, also when a drop
+        // panics.
+        unsafe { mirror::drop_then(items, || self.release(n)) };
     }
 
     /// Waits for an item and removes it; `None` once every producer is gone and every item
