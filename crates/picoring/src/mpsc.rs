@@ -39,12 +39,15 @@
 //! its own slots, and only until it runs again; the other producers keep claiming and
 //! publishing until the ring is full.
 //!
-//! Positions are the mirror core's counters in `0..2 * capacity`. `head` and `tail` carry a
-//! lap count in their upper bits as well, so that a producer delayed between reading `head`
-//! and its compare-and-swap cannot be fooled by a `head` that went round and came back to
-//! the same position (ABA), and so that a stale copy of the tail is always recognised as a
-//! lower bound. The producers share a cached copy of the tail next to `head`, and reload the
-//! real one only when the copy says the ring is too full.
+//! Positions are free-running counters: `head` counts every slot ever claimed and `tail`
+//! every slot ever handed back, both wrapping at `usize::MAX`. The capacity is a power of
+//! two, so a position's slot is its low bits, and its stamp and its window are found with one
+//! mask. A counter does not come back to the same value before `usize::MAX` more claims, so a
+//! producer delayed between reading `head` and its compare-and-swap cannot be fooled by a
+//! `head` that went round (ABA), and a copy of the tail read before a newer `head` is
+//! recognised as such (it is ahead of that `head`, or more than a capacity behind it). The
+//! producers share a cached copy of the tail next to `head`, and reload the real one only
+//! when the copy says the ring is too full.
 //!
 //! Waiting (`*_blocking`, `*_timeout`, `*_async`) spins briefly, yields, then sleeps until
 //! the other side publishes; dropping the last producer, or the consumer, wakes sleepers.
@@ -71,63 +74,12 @@ pub use reserve::Reservation;
 /// The flag of a stamp that marks a hole: slots claimed and then given up.
 const HOLE: usize = 1;
 
-/// Positions tagged with a lap count: `lap << shift | position`, `position < 2 * capacity`.
-///
-/// Only `head` and `tail` carry laps; windows, slots and stamps use bare positions.
-#[derive(Clone, Copy, Debug)]
-struct Laps {
-    shift: u32,
-}
-
-impl Laps {
-    fn new(capacity: usize) -> Laps {
-        // `capacity <= usize::MAX / 4` (mirror core), so `2 * capacity` fits with a bit to
-        // spare and `shift < usize::BITS`.
-        Laps {
-            shift: usize::BITS - (2 * capacity - 1).leading_zeros(),
-        }
-    }
-
-    /// The position of a tagged word.
-    #[inline]
-    fn pos(self, word: usize) -> usize {
-        word & ((1 << self.shift) - 1)
-    }
-
-    /// The word `n <= capacity` positions after `word`.
-    #[inline]
-    fn advance<T>(self, mirror: &Mirror<T>, word: usize, n: usize) -> usize {
-        let pos = self.pos(word);
-        let next = mirror.add(pos, n);
-        // `n < 2 * capacity`, so the position went round exactly when it got smaller.
-        let laps = (word >> self.shift).wrapping_add(usize::from(next < pos));
-        laps.wrapping_shl(self.shift) | next
-    }
-
-    /// The number of positions from `tail` to `head`, if `tail` is at most one lap behind
-    /// `head` and not ahead of it; `None` for a `tail` that is ahead (read after a newer
-    /// head) or hopelessly stale.
-    #[inline]
-    fn len<T>(self, mirror: &Mirror<T>, tail: usize, head: usize) -> Option<usize> {
-        let (t, h) = (self.pos(tail), self.pos(head));
-        let (tail_lap, head_lap) = (tail ^ t, head ^ h);
-        let len = if tail_lap == head_lap {
-            h.checked_sub(t)?
-        } else if head_lap == tail_lap.wrapping_add(1 << self.shift) && h < t {
-            h + 2 * mirror.capacity() - t
-        } else {
-            return None;
-        };
-        (len <= mirror.capacity()).then_some(len)
-    }
-}
-
 /// Claims: written by every producer (the compare-and-swap), read by nobody else.
 struct Claim {
-    /// The next position to claim, tagged with its lap.
+    /// The next position to claim.
     head: AtomicUsize,
-    /// A tagged tail that the consumer published at some point: a lower bound of the real
-    /// one, shared by the producers so that they seldom read the consumer's line.
+    /// A tail that the consumer published at some point: a lower bound of the real one,
+    /// shared by the producers so that they seldom read the consumer's line.
     tail_seen: AtomicUsize,
 }
 
@@ -145,13 +97,15 @@ struct Rare {
 /// The state every handle shares.
 pub(crate) struct Shared<T> {
     claim: CachePadded<Claim>,
-    /// The oldest unconsumed position, tagged; written by the consumer only.
+    /// The oldest unconsumed position; written by the consumer only.
     tail: CachePadded<AtomicUsize>,
     rare: CachePadded<Rare>,
     /// Per slot: 0, or the stamp of a published run that starts there and that the
     /// consumer has not scanned yet: `len << 1` for items, `len << 1 | HOLE` for a hole.
     stamps: Box<[AtomicUsize]>,
-    laps: Laps,
+    /// `capacity - 1`: the capacity is a power of two, and a position's slot is
+    /// `pos & mask`.
+    mask: usize,
     mirror: Mirror<T>,
     /// Under loom, one cell per slot whose accesses loom checks for races, standing in for
     /// the mirrored memory that it cannot see.
@@ -161,8 +115,18 @@ pub(crate) struct Shared<T> {
 
 impl<T> Shared<T> {
     fn new(capacity: usize) -> Result<Shared<T>, Error> {
-        let mirror = Mirror::<T>::with_capacity(capacity)?;
+        // A power of two of slots fills whole pages if enough slots do, since the page size
+        // is a power of two too; 0 is left for the mirror to refuse.
+        let min = if capacity == 0 {
+            0
+        } else {
+            capacity
+                .checked_next_power_of_two()
+                .ok_or(Error::CapacityOverflow)?
+        };
+        let mirror = Mirror::<T>::with_capacity(min)?;
         let cap = mirror.capacity();
+        debug_assert!(cap.is_power_of_two());
         let mut stamps = Vec::new();
         stamps.try_reserve_exact(cap).map_err(|_| Error::Map {
             call: "alloc",
@@ -182,7 +146,7 @@ impl<T> Shared<T> {
                 writable: Event::new(),
             }),
             stamps: stamps.into_boxed_slice(),
-            laps: Laps::new(cap),
+            mask: cap - 1,
             #[cfg(loom)]
             cells: (0..cap).map(|_| loom::cell::UnsafeCell::new(())).collect(),
             mirror,
@@ -191,17 +155,33 @@ impl<T> Shared<T> {
 
     #[inline]
     fn capacity(&self) -> usize {
-        self.mirror.capacity()
+        self.mask + 1
     }
 
     /// The stamp of the slot of position `pos`.
     #[inline]
     fn stamp(&self, pos: usize) -> &AtomicUsize {
-        &self.stamps[self.mirror.slot(pos)]
+        // SAFETY: `pos & mask <= mask`, and there are `mask + 1` stamps.
+        unsafe { self.stamps.get_unchecked(pos & self.mask) }
+    }
+
+    /// The number of positions from `tail` to `head`, if `tail` is at most a capacity
+    /// behind `head`; `None` for a `tail` that is ahead of it (read after a newer head).
+    #[inline]
+    fn len(&self, tail: usize, head: usize) -> Option<usize> {
+        let len = head.wrapping_sub(tail);
+        (len <= self.mask + 1).then_some(len)
+    }
+
+    /// The first of the `n <= capacity` contiguous slots from position `pos`, one window
+    /// even across the physical end.
+    #[inline]
+    fn window(&self, pos: usize, n: usize) -> *mut T {
+        self.mirror.window(pos & self.mask, n)
     }
 
     /// Claims between `min` and `want` slots (as many as are free), with one
-    /// compare-and-swap. Returns the tagged position of the first and their number, or
+    /// compare-and-swap. Returns the position of the first and their number, or
     /// `None` if fewer than `min` are free.
     ///
     /// `1 <= min <= want`.
@@ -209,7 +189,6 @@ impl<T> Shared<T> {
     fn claim(&self, min: usize, want: usize) -> Option<(usize, usize)> {
         debug_assert!(1 <= min && min <= want);
         let cap = self.capacity();
-        let (mirror, laps) = (&self.mirror, self.laps);
         let claim = &*self.claim;
         // Relaxed: `head` orders nothing; items are published through the stamps.
         let mut head = claim.head.load(Ordering::Relaxed);
@@ -219,11 +198,11 @@ impl<T> Shared<T> {
             // of the consumer's tail: the consumer's reads of the slots it handed back
             // happen before anything is written into them again.
             let seen = claim.tail_seen.load(Ordering::Acquire);
-            let mut len = laps.len(mirror, seen, head);
+            let mut len = self.len(seen, head);
             if len.is_none_or(|len| cap - len < want) {
                 // Acquire: pairs with the consumer's Release store of `tail`.
                 let tail = self.tail.load(Ordering::Acquire);
-                len = laps.len(mirror, tail, head);
+                len = self.len(tail, head);
                 match len {
                     None => {
                         // The tail is newer than our head: our head is stale.
@@ -244,7 +223,7 @@ impl<T> Shared<T> {
             if n < min {
                 return None;
             }
-            let next = laps.advance(mirror, head, n);
+            let next = head.wrapping_add(n);
             // Relaxed: the slots are ours once this succeeds; what they may be written
             // after was ordered by the tail's Acquire above.
             match claim
@@ -301,9 +280,9 @@ impl<T> Shared<T> {
         self.track_write(pos, 1);
         // SAFETY: the caller claimed the slot: nobody else writes it, and the consumer does
         // not read it before its stamp is published below.
-        unsafe { self.mirror.window(pos, 1).write(value) };
+        unsafe { self.window(pos, 1).write(value) };
         // SAFETY: one slot, just written, not yet published.
-        unsafe { self.mirror.written(pos, 1) };
+        unsafe { self.written(pos, 1) };
         // SAFETY: claimed by the caller, written above, published once.
         unsafe { self.publish(pos, 1, false) };
     }
@@ -313,7 +292,7 @@ impl<T> Shared<T> {
     fn track_write(&self, pos: usize, n: usize) {
         #[cfg(loom)]
         for i in 0..n {
-            self.cells[self.mirror.slot(self.mirror.add(pos, i))].with_mut(|_| ());
+            self.cells[pos.wrapping_add(i) & self.mask].with_mut(|_| ());
         }
         let _ = (pos, n);
     }
@@ -323,7 +302,7 @@ impl<T> Shared<T> {
     fn track_read(&self, pos: usize, n: usize) {
         #[cfg(loom)]
         for i in 0..n {
-            self.cells[self.mirror.slot(self.mirror.add(pos, i))].with(|_| ());
+            self.cells[pos.wrapping_add(i) & self.mask].with(|_| ());
         }
         let _ = (pos, n);
     }
@@ -331,7 +310,18 @@ impl<T> Shared<T> {
     /// The slots of a run, as uninitialised memory.
     #[inline]
     fn uninit(&self, pos: usize, n: usize) -> *mut MaybeUninit<T> {
-        self.mirror.window(pos, n).cast()
+        self.window(pos, n).cast()
+    }
+
+    /// [`Mirror::written`] for the window of `n` slots from position `pos`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Mirror::written`].
+    #[inline(always)]
+    unsafe fn written(&self, pos: usize, n: usize) {
+        // SAFETY: forwarded from the caller; `pos & mask` is where that window starts.
+        unsafe { self.mirror.written(pos & self.mask, n) }
     }
 }
 
@@ -339,8 +329,8 @@ impl<T> Drop for Shared<T> {
     fn drop(&mut self) {
         // Every handle is gone. The consumer dropped what it had verified and published its
         // tail at a run boundary, so from there on every published run still has its stamp.
-        let tail = self.laps.pos(self.tail.load(Ordering::Relaxed));
-        let head = self.laps.pos(self.claim.head.load(Ordering::Relaxed));
+        let tail = self.tail.load(Ordering::Relaxed);
+        let head = self.claim.head.load(Ordering::Relaxed);
         drop_runs(self, tail, head);
     }
 }
@@ -357,7 +347,6 @@ fn drop_runs<T>(shared: &Shared<T>, from: usize, to: usize) {
         }
     }
 
-    let mirror = &shared.mirror;
     let mut pos = from;
     while pos != to {
         // Relaxed: the caller has exclusive access (the last `Arc` is being dropped).
@@ -366,10 +355,10 @@ fn drop_runs<T>(shared: &Shared<T>, from: usize, to: usize) {
             return;
         }
         let n = stamp >> 1;
-        let next = mirror.add(pos, n);
+        let next = pos.wrapping_add(n);
         if stamp & HOLE == 0 {
             shared.track_read(pos, n);
-            let items = ptr::slice_from_raw_parts_mut(mirror.window(pos, n), n);
+            let items = ptr::slice_from_raw_parts_mut(shared.window(pos, n), n);
             let rest = Rest(shared, next, to);
             // SAFETY: a published run of items that nobody consumed: each is dropped once,
             // here, and nothing reads it again.
@@ -441,7 +430,8 @@ pub struct PicoMPSC<T> {
 impl<T> PicoMPSC<T> {
     /// Creates a queue with room for at least `capacity` items.
     ///
-    /// The capacity is rounded up so that the ring fills whole pages; the halves report it.
+    /// The capacity is rounded up to a power of two that fills whole pages (a position's
+    /// slot is then its low bits); the halves report it.
     ///
     /// # Errors
     ///
@@ -453,7 +443,7 @@ impl<T> PicoMPSC<T> {
     ///
     /// ```
     /// let queue = picoring::PicoMPSC::<u64>::new(1000).unwrap();
-    /// assert!(queue.capacity() >= 1000);
+    /// assert_eq!(queue.capacity(), 1024);
     /// ```
     pub fn new(capacity: usize) -> Result<PicoMPSC<T>, Error> {
         Ok(PicoMPSC {
@@ -506,42 +496,66 @@ mod tests {
     use super::*;
 
     #[test]
-    fn laps_tell_stale_tails_from_fresh_ones() {
-        let mirror = Mirror::<u8>::with_capacity(1).unwrap();
-        let cap = mirror.capacity();
-        let laps = Laps::new(cap);
-        let mut head = 0;
-        let mut tail = 0;
-        for round in 0..10 * cap {
-            let n = 1 + round % cap;
-            if laps.len(&mirror, tail, head).unwrap() + n > cap {
-                let k = laps.len(&mirror, tail, head).unwrap();
-                tail = laps.advance(&mirror, tail, k);
-            }
-            let old = head;
-            head = laps.advance(&mirror, head, n);
-            assert_eq!(laps.len(&mirror, old, head), Some(n));
-            // A tail read after a newer head is ahead of the old head: refused.
-            assert_eq!(laps.len(&mirror, head, old), None);
-            assert!(laps.len(&mirror, tail, head).unwrap() <= cap);
+    fn capacities_are_powers_of_two() {
+        for (min, size) in [(1, 8), (1000, 8), (4097, 1), (3, 24), (1, 4100), (65537, 8)] {
+            let shared = match size {
+                1 => Shared::<u8>::new(min).unwrap().capacity(),
+                8 => Shared::<u64>::new(min).unwrap().capacity(),
+                24 => Shared::<[u8; 24]>::new(min).unwrap().capacity(),
+                _ => Shared::<[u8; 4100]>::new(min).unwrap().capacity(),
+            };
+            assert!(
+                shared.is_power_of_two() && shared >= min,
+                "{min} x {size}: {shared}"
+            );
         }
-        // Two laps round: the same position, a different word; refused.
-        let far = laps.advance(&mirror, laps.advance(&mirror, 3, cap), cap);
-        let farther = laps.advance(&mirror, laps.advance(&mirror, far, cap), cap);
-        assert_eq!(laps.pos(farther), 3);
-        assert_eq!(laps.len(&mirror, 3, farther), None);
-        assert_eq!(laps.len(&mirror, far, farther), None);
-        assert_eq!(laps.len(&mirror, 3, far), None);
+        assert!(matches!(Shared::<u8>::new(0), Err(Error::ZeroCapacity)));
+        assert!(matches!(
+            Shared::<u8>::new(usize::MAX / 2 + 2),
+            Err(Error::CapacityOverflow)
+        ));
     }
 
     #[test]
-    fn lap_counts_wrap_without_overflow() {
-        let mirror = Mirror::<u8>::with_capacity(1).unwrap();
-        let laps = Laps::new(mirror.capacity());
-        let last = usize::MAX & !((1 << laps.shift) - 1);
-        let top = last | (2 * mirror.capacity() - 1);
-        let wrapped = laps.advance(&mirror, top, 1);
+    fn stale_tails_are_told_from_fresh_ones() {
+        let shared = Shared::<u8>::new(1).unwrap();
+        let cap = shared.capacity();
+        let mut head = 0usize;
+        let mut tail = 0usize;
+        for round in 0..10 * cap {
+            let n = 1 + round % cap;
+            if shared.len(tail, head).unwrap() + n > cap {
+                tail = tail.wrapping_add(shared.len(tail, head).unwrap());
+            }
+            let old = head;
+            head = head.wrapping_add(n);
+            assert_eq!(shared.len(old, head), Some(n));
+            // A tail read after a newer head is ahead of the old head: refused.
+            assert_eq!(shared.len(head, old), None);
+            assert!(shared.len(tail, head).unwrap() <= cap);
+        }
+        // More than a capacity behind: refused, even at the same slot.
+        assert_eq!(shared.len(3, 3 + 2 * cap), None);
+        assert_eq!(shared.len(3, 3 + cap + 1), None);
+        assert_eq!(shared.len(3, 3 + cap), Some(cap));
+    }
+
+    #[test]
+    fn positions_wrap_at_the_end_of_the_counter() {
+        let shared = Shared::<u8>::new(1).unwrap();
+        let top = usize::MAX;
+        let wrapped = top.wrapping_add(1);
         assert_eq!(wrapped, 0);
-        assert_eq!(laps.len(&mirror, top, wrapped), Some(1));
+        assert_eq!(shared.len(top, wrapped), Some(1));
+        assert_eq!(shared.len(top - 5, 10), Some(16));
+        assert_eq!(shared.len(10, top - 5), None);
+        assert_eq!(
+            shared.window(top, 1),
+            shared.window(shared.capacity() - 1, 1)
+        );
+        assert!(ptr::eq(
+            shared.stamp(top),
+            shared.stamp(shared.capacity() - 1)
+        ));
     }
 }

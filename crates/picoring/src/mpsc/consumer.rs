@@ -39,7 +39,7 @@ use crate::sync::prim::{Arc, Ordering};
 /// ```
 pub struct MpscConsumer<T> {
     shared: Arc<Shared<T>>,
-    /// The oldest unconsumed position, tagged with its lap; only this half writes it.
+    /// The oldest unconsumed position; only this half writes it.
     tail: Cell<usize>,
     /// The number of items from `tail` known to be published: the readable prefix. Every
     /// stamp from `tail + ready` on is intact; those before it were cleared when scanned.
@@ -72,15 +72,13 @@ impl<T> MpscConsumer<T> {
     /// holes at the front. Returns its length and what ends it.
     fn refresh(&self) -> (usize, End) {
         let shared = &*self.shared;
-        let (mirror, laps) = (&shared.mirror, shared.laps);
         let cap = shared.capacity();
         let mut tail = self.tail.get();
         let mut ready = self.ready.get();
         let mut skipped = false;
         let mut end = End::Unpublished;
         while ready < cap {
-            let pos = mirror.add(laps.pos(tail), ready);
-            let stamp = shared.stamp(pos);
+            let stamp = shared.stamp(tail.wrapping_add(ready));
             // Acquire: pairs with the Release store in `Shared::publish_quietly`; the run's
             // items are visible from here on.
             let s = stamp.load(Ordering::Acquire);
@@ -94,7 +92,7 @@ impl<T> MpscConsumer<T> {
                     end = End::Hole;
                     break;
                 }
-                tail = laps.advance(mirror, tail, n);
+                tail = tail.wrapping_add(n);
                 skipped = true;
             } else {
                 ready += n;
@@ -137,8 +135,7 @@ impl<T> MpscConsumer<T> {
     /// Moves the tail past `n <= ready` items that were consumed.
     #[inline]
     fn release(&mut self, n: usize) {
-        let shared = &*self.shared;
-        let tail = shared.laps.advance(&shared.mirror, self.tail.get(), n);
+        let tail = self.tail.get().wrapping_add(n);
         self.tail.set(tail);
         self.ready.set(self.ready.get() - n);
         self.publish_tail(tail);
@@ -197,11 +194,11 @@ impl<T> MpscConsumer<T> {
             return None;
         }
         let shared = &*self.shared;
-        let pos = shared.laps.pos(self.tail.get());
+        let pos = self.tail.get();
         shared.track_read(pos, 1);
         // SAFETY: the slot at `tail` holds a published item (Acquire in `refresh`); it is
         // read exactly once, because the tail moves past it before anyone can look again.
-        let value = unsafe { shared.mirror.window(pos, 1).read() };
+        let value = unsafe { shared.window(pos, 1).read() };
         self.release(1);
         Some(value)
     }
@@ -226,9 +223,9 @@ impl<T> MpscConsumer<T> {
     pub fn readable_slice(&self) -> &[T] {
         let len = self.ready_for(usize::MAX);
         let shared = &*self.shared;
-        let pos = shared.laps.pos(self.tail.get());
+        let pos = self.tail.get();
         shared.track_read(pos, len);
-        let start = shared.mirror.window(pos, len);
+        let start = shared.window(pos, len);
         // SAFETY: the `len` slots from `tail` hold published items (Acquire in `refresh`),
         // which no producer touches until the tail moves past them, and moving it over items
         // takes `&mut self`, so not while this slice lives. `len <= capacity`: no slot
@@ -265,9 +262,9 @@ impl<T> MpscConsumer<T> {
             return;
         }
         let shared = Arc::clone(&self.shared);
-        let pos = shared.laps.pos(self.tail.get());
+        let pos = self.tail.get();
         shared.track_read(pos, n);
-        let items = ptr::slice_from_raw_parts_mut(shared.mirror.window(pos, n), n);
+        let items = ptr::slice_from_raw_parts_mut(shared.window(pos, n), n);
         // SAFETY: the `n` slots hold published items owned by the consumer; they are
         // dropped here once, and the tail moves past them afterwards, also when a drop
         // panics.

@@ -55,7 +55,7 @@ impl<T> MpscProducer<T> {
             let head = shared.claim.head.load(Ordering::Relaxed);
             // Acquire: pairs with the consumer's Release store of `tail`.
             let tail = shared.tail.load(Ordering::Acquire);
-            if let Some(len) = shared.laps.len(&shared.mirror, tail, head) {
+            if let Some(len) = shared.len(tail, head) {
                 return shared.capacity() - len;
             }
         }
@@ -88,7 +88,7 @@ impl<T> MpscProducer<T> {
             return Err(value);
         };
         // SAFETY: the slot at `head` was just claimed.
-        unsafe { self.shared.write_one(self.shared.laps.pos(head), value) };
+        unsafe { self.shared.write_one(head, value) };
         Ok(())
     }
 
@@ -123,7 +123,7 @@ impl<T> MpscProducer<T> {
             return None;
         }
         let (head, n) = self.shared.claim(n, n)?;
-        Some(Reservation::new(self, self.shared.laps.pos(head), n))
+        Some(Reservation::new(self, head, n))
     }
 
     /// Waits until a slot is free, then appends `value`.
@@ -262,14 +262,14 @@ impl<T: Copy> MpscProducer<T> {
             return 0;
         };
         let shared = &*self.shared;
-        let pos = shared.laps.pos(head);
+        let pos = head;
         // SAFETY: the `n` slots from `pos` were just claimed (one window, `n <= capacity`):
         // nobody else writes them and the consumer does not read them before the stamp is
         // published; `values` is borrowed from elsewhere, so it cannot overlap them;
         // `T: Copy` needs no drop.
-        unsafe { ptr::copy_nonoverlapping(values.as_ptr(), shared.mirror.window(pos, n), n) };
+        unsafe { ptr::copy_nonoverlapping(values.as_ptr(), shared.window(pos, n), n) };
         // SAFETY: the window was just written and is not yet published.
-        unsafe { shared.mirror.written(pos, n) };
+        unsafe { shared.written(pos, n) };
         // SAFETY: claimed above, written, published once.
         unsafe { shared.publish(pos, n, false) };
         n

@@ -46,7 +46,7 @@ pub struct Reservation<'a, T> {
     /// Borrowed from the producer (not only its shared state), so that a reservation is
     /// `Send` only where a producer is: when `T: Send`.
     producer: &'a MpscProducer<T>,
-    /// The (bare) position of the first slot.
+    /// The position of the first slot.
     pos: usize,
     /// The number of slots still claimed by this reservation.
     len: usize,
@@ -148,7 +148,6 @@ impl<'a, T> Reservation<'a, T> {
         let mut reservation = self;
         let start = reservation
             .shared()
-            .mirror
             .window(reservation.pos, reservation.len);
         let len = reservation.len;
         let mut filled = Filled {
@@ -176,12 +175,12 @@ impl<'a, T> Reservation<'a, T> {
             return;
         }
         if n < len {
-            shared.publish_quietly(shared.mirror.add(pos, n), len - n, true);
+            shared.publish_quietly(pos.wrapping_add(n), len - n, true);
         }
         if n > 0 {
             // SAFETY: the window was claimed by this reservation and written (the caller);
             // it is not yet published.
-            unsafe { shared.mirror.written(pos, n) };
+            unsafe { shared.written(pos, n) };
             shared.publish_quietly(pos, n, false);
         }
         shared.rare.readable.notify();
@@ -201,7 +200,7 @@ impl<T: Copy> Reservation<'_, T> {
     /// ```
     pub fn copy_from_slice(mut self, src: &[T]) -> usize {
         let n = src.len().min(self.len);
-        let dst = self.shared().mirror.window(self.pos, n);
+        let dst = self.shared().window(self.pos, n);
         // SAFETY: the `n` slots were claimed by this reservation, so they cannot overlap
         // `src`, which the caller borrows from elsewhere; `T: Copy` needs no drop.
         unsafe { ptr::copy_nonoverlapping(src.as_ptr(), dst, n) };
