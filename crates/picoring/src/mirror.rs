@@ -10,7 +10,9 @@
 //! The extra lap tells a full ring from an empty one, so every slot is usable and
 //! `len = distance(tail, head)`; the slot of a position is `pos` or `pos - capacity`. This
 //! works for every capacity, not only powers of two, needs no division, and never drifts
-//! (a counter that wraps at `2^64` would, for a capacity that is not a power of two).
+//! (a counter that wraps at `2^64` would, for a capacity that is not a power of two). The
+//! MPSC queue, whose capacity is a power of two, keeps free-running counters instead and
+//! hands the mirror their low bits, a slot, which is a position too.
 //!
 //! # Windows
 //!
@@ -164,6 +166,56 @@ fn launder<T>(ptr: *mut T) -> *mut T {
     }
 }
 
+/// The size of a cache line, as far as prefetching is concerned.
+const LINE: usize = 64;
+
+/// How far ahead of a one-slot push or pop the cache line is fetched, in bytes: at a few
+/// nanoseconds per item, far enough ahead to hide a transfer between cores.
+const AHEAD: usize = 1024;
+
+/// The most bytes fetched ahead of a batch.
+const AHEAD_OF_BATCH: usize = 4096;
+
+/// Asks the processor to bring the cache line of `addr` into this core's cache: for writing
+/// (taking ownership from another core's cache) when `write`, else for reading.
+///
+/// A hint: it changes no memory and never faults, whatever the address.
+#[inline(always)]
+fn prefetch(addr: *const u8, write: bool) {
+    #[cfg(all(not(miri), any(target_arch = "x86_64", target_arch = "x86")))]
+    // SAFETY: a prefetch neither reads nor writes memory as far as the program can tell, and
+    // does not fault on any address. Processors without PREFETCHW execute it as a no-op.
+    unsafe {
+        if write {
+            core::arch::asm!("prefetchw [{0}]", in(reg) addr.addr(), options(nomem, nostack, preserves_flags));
+        } else {
+            core::arch::asm!("prefetcht0 [{0}]", in(reg) addr.addr(), options(nomem, nostack, preserves_flags));
+        }
+    }
+    #[cfg(all(not(miri), target_arch = "aarch64"))]
+    // SAFETY: as above: PRFM is a hint that never faults.
+    unsafe {
+        if write {
+            core::arch::asm!("prfm pstl1keep, [{0}]", in(reg) addr.addr(), options(nomem, nostack, preserves_flags));
+        } else {
+            core::arch::asm!("prfm pldl1keep, [{0}]", in(reg) addr.addr(), options(nomem, nostack, preserves_flags));
+        }
+    }
+    #[cfg(not(all(
+        not(miri),
+        any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64")
+    )))]
+    let _ = (addr, write);
+}
+
+/// The number of bytes to fetch ahead of a batch of `n` slots of `size` bytes, by a side
+/// that owns the `room` slots from the batch's first: the batch, but at most
+/// [`AHEAD_OF_BATCH`], and nothing of the last line of the room nor after it.
+fn batch_ahead(n: usize, room: usize, size: usize) -> usize {
+    let room = room.saturating_mul(size).saturating_sub(2 * LINE);
+    n.saturating_mul(size).min(AHEAD_OF_BATCH).min(room)
+}
+
 /// Where the slots of a mirror are and how positions map to them: a copy of this lets a
 /// hot loop keep the ring's geometry in registers.
 ///
@@ -259,6 +311,35 @@ impl<T> Geometry<T> {
         // result stays inside it; for zero-sized `T` the offset is a no-op.
         unsafe { launder(self.ptr.as_ptr()).add(slot) }
     }
+
+    /// After a one-slot access to `slot` by a side that may go on over the `room` slots from
+    /// it: when `slot` starts a cache line, fetches the line [`AHEAD`] bytes on, for writing
+    /// or for reading, if that line lies inside the room with a line to spare.
+    ///
+    /// The room is what this side owns: free slots for a producer, readable ones for a
+    /// consumer. The spare line keeps the fetch off the line that the other side may still
+    /// be using, so a fetch never takes a line away from it.
+    #[inline(always)]
+    pub(crate) fn prefetch_after_one(&self, slot: *mut T, room: usize, write: bool) {
+        let size = size_of::<T>();
+        if (slot as usize) % LINE < size && room.saturating_mul(size) >= AHEAD + 2 * LINE {
+            prefetch(slot.cast::<u8>().wrapping_add(AHEAD), write);
+        }
+    }
+
+    /// Before a batch of `n` slots from `slot` by a side that owns the `room` slots from it:
+    /// fetches the lines of the batch (at most [`AHEAD_OF_BATCH`] bytes), for writing or for
+    /// reading, that lie inside the room with a line to spare.
+    #[inline]
+    pub(crate) fn prefetch_batch(&self, slot: *mut T, n: usize, room: usize, write: bool) {
+        let bytes = batch_ahead(n, room, size_of::<T>());
+        let start = slot.cast::<u8>();
+        let mut offset = 0;
+        while offset < bytes {
+            prefetch(start.wrapping_add(offset), write);
+            offset += LINE;
+        }
+    }
 }
 
 /// Typed mirrored storage of `capacity` slots of `T`.
@@ -344,6 +425,12 @@ impl<T> Mirror<T> {
         self.geometry.window(pos, len)
     }
 
+    /// See [`Geometry::prefetch_after_one`].
+    #[inline(always)]
+    pub(crate) fn prefetch_after_one(&self, slot: *mut T, room: usize, write: bool) {
+        self.geometry.prefetch_after_one(slot, room, write);
+    }
+
     /// Reports that the window `(pos, len)` was written, before it is published.
     ///
     /// # Safety
@@ -389,6 +476,35 @@ impl<T> std::fmt::Debug for Mirror<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_fetch_ahead_inside_the_room_only() {
+        // The batch itself, when the room is much larger.
+        assert_eq!(batch_ahead(64, 10_000, 8), 512);
+        // At most `AHEAD_OF_BATCH`.
+        assert_eq!(batch_ahead(4096, 100_000, 8), AHEAD_OF_BATCH);
+        // Two lines short of the room's end, so never the line the other side may use.
+        assert_eq!(batch_ahead(64, 80, 8), 80 * 8 - 2 * LINE);
+        assert_eq!(batch_ahead(64, 16, 8), 0);
+        assert_eq!(batch_ahead(64, 0, 8), 0);
+        // Zero-sized items have no lines; huge counts do not overflow.
+        assert_eq!(batch_ahead(usize::MAX, usize::MAX, 0), 0);
+        assert_eq!(batch_ahead(usize::MAX, usize::MAX, 4100), AHEAD_OF_BATCH);
+    }
+
+    #[test]
+    fn prefetching_any_address_is_harmless() {
+        // Hints never fault: not on null, not past a mapping, not on a dangling pointer.
+        for addr in [0usize, 1, 4096, usize::MAX - 63, usize::MAX] {
+            prefetch(std::ptr::without_provenance(addr), true);
+            prefetch(std::ptr::without_provenance(addr), false);
+        }
+        let mirror = Mirror::<u64>::with_capacity(512).unwrap();
+        let geo = mirror.geometry();
+        let last = geo.window(geo.capacity() - 1, 1);
+        geo.prefetch_after_one(last, usize::MAX, true);
+        geo.prefetch_batch(last, usize::MAX, usize::MAX, false);
+    }
 
     #[test]
     fn rounding_follows_the_lcm_rule() {

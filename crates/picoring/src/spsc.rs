@@ -287,11 +287,15 @@ impl<T> Producer<T> {
                 return Err(value);
             }
         }
+        let slot = geo.window(self.head, 1);
         // SAFETY: the slot at `head` is free: the consumer does not read it until `head`
         // moves past it, which happens below, after the write.
-        unsafe { geo.window(self.head, 1).write(value) };
+        unsafe { slot.write(value) };
         // SAFETY: one slot, just written, not yet published.
         unsafe { self.shared.mirror.written(self.head, 1) };
+        // The free slots from this one on are this producer's to write next.
+        let free = geo.capacity() - geo.distance(self.tail, self.head);
+        geo.prefetch_after_one(slot, free, true);
         self.head = geo.next(self.head);
         self.shared.head.store(self.head, Ordering::Release);
         self.shared.rare.readable.notify();
@@ -431,18 +435,24 @@ impl<T: Copy> Producer<T> {
     /// ```
     #[inline]
     pub fn push_slice(&mut self, values: &[T]) -> usize {
-        let n = values.len().min(self.free_for(values.len()));
+        let free = self.free_for(values.len());
+        let n = values.len().min(free);
         if n == 0 {
             return 0;
         }
         let mirror = &self.shared.mirror;
+        let dst = self.geo.window(self.head, n);
         // SAFETY: the `n` slots from `head` are free (one window, `n <= capacity`), the
         // consumer does not read them before `head` moves, and `values` is borrowed from
         // elsewhere so it cannot overlap them; `T: Copy` needs no drop.
-        unsafe { ptr::copy_nonoverlapping(values.as_ptr(), self.geo.window(self.head, n), n) };
+        unsafe { ptr::copy_nonoverlapping(values.as_ptr(), dst, n) };
         // SAFETY: the window was just written and is not yet published.
         unsafe { mirror.written(self.head, n) };
         self.publish(n);
+        // A next batch of the same size goes right after this one, into slots the consumer
+        // is done with: take their lines now rather than while copying.
+        self.geo
+            .prefetch_batch(dst.wrapping_add(n), n, free - n, true);
         n
     }
 }
@@ -562,9 +572,12 @@ impl<T> Consumer<T> {
                 return None;
             }
         }
+        let slot = geo.window(self.tail, 1);
         // SAFETY: the slot at `tail` holds a published item; it is read exactly once,
         // because the tail moves past it before anyone can look again.
-        let value = unsafe { geo.window(self.tail, 1).read() };
+        let value = unsafe { slot.read() };
+        // The readable slots from this one on are this consumer's to read next.
+        geo.prefetch_after_one(slot, geo.distance(self.tail, self.head.get()), false);
         self.tail = geo.next(self.tail);
         self.shared.tail.store(self.tail, Ordering::Release);
         self.shared.rare.writable.notify();

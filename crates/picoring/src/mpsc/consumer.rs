@@ -196,9 +196,14 @@ impl<T> MpscConsumer<T> {
         let shared = &*self.shared;
         let pos = self.tail.get();
         shared.track_read(pos, 1);
+        let slot = shared.window(pos, 1);
         // SAFETY: the slot at `tail` holds a published item (Acquire in `refresh`); it is
         // read exactly once, because the tail moves past it before anyone can look again.
-        let value = unsafe { shared.window(pos, 1).read() };
+        let value = unsafe { slot.read() };
+        // The verified items from this one on are this consumer's to read next.
+        shared
+            .mirror
+            .prefetch_after_one(slot, self.ready.get(), false);
         self.release(1);
         Some(value)
     }
