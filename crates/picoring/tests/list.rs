@@ -7,9 +7,10 @@ use picoring::PicoList;
 use proptest::prelude::*;
 
 mod common;
-use common::elems::{
-    CLONE_BASE, Elem, P1, P3, P12, P24, P48, P4100, Tracked, XorShift, assert_ledger,
-    panic_on_clone, panic_on_drop, reset_ledger,
+use common::XorShift;
+use common::elem::{
+    CLONE_BASE, E1, E3, E12, E24, E48, E4100, Elem, Tracked, assert_ledger, panic_on_clone,
+    panic_on_drop, reset_ledger,
 };
 
 fn quiet() {
@@ -248,12 +249,12 @@ macro_rules! model_tests {
 }
 
 model_tests! {
-    model_pod_1: P1, 8, false;
-    model_pod_3: P3, 4, false;
-    model_pod_12: P12, 8, false;
-    model_pod_24: P24, 2, false;
-    model_pod_48: P48, 4, false;
-    model_pod_4100: P4100, 4, false;
+    model_pod_1: E1, 8, false;
+    model_pod_3: E3, 4, false;
+    model_pod_12: E12, 8, false;
+    model_pod_24: E24, 2, false;
+    model_pod_48: E48, 4, false;
+    model_pod_4100: E4100, 4, false;
     model_tracked_12: Tracked<4>, 4, true;
     model_tracked_24: Tracked<16>, 1, true;
     model_tracked_48: Tracked<40>, 8, true;
@@ -266,7 +267,7 @@ proptest! {
     #[test]
     #[cfg_attr(miri, ignore = "the xorshift runs cover Miri")]
     fn prop_pod_3(s in proptest::collection::vec(any::<(u8, u16, u16)>(), 1..200)) {
-        run::<P3, 4>(false, s);
+        run::<E3, 4>(false, s);
     }
 
     #[test]

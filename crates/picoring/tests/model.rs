@@ -279,7 +279,7 @@ struct Stats {
     straddled_chunks: usize,
 }
 
-struct Run<T: Elem, const N: usize> {
+struct Run<T: Elem + Copy + PartialEq, const N: usize> {
     ring: PicoRing<T, N>,
     model: VecDeque<T>,
     cap: usize,
@@ -290,7 +290,7 @@ struct Run<T: Elem, const N: usize> {
     stats: Stats,
 }
 
-impl<T: Elem, const N: usize> Run<T, N> {
+impl<T: Elem + Copy + PartialEq, const N: usize> Run<T, N> {
     fn new(ring: PicoRing<T, N>) -> Self {
         assert!(ring.is_empty(), "a new ring is empty");
         let cap = ring.capacity();
@@ -668,7 +668,7 @@ impl<T: Elem, const N: usize> Run<T, N> {
     }
 }
 
-fn run<T: Elem, const N: usize>(ring: PicoRing<T, N>, ops: &[Op]) -> Stats {
+fn run<T: Elem + Copy + PartialEq, const N: usize>(ring: PicoRing<T, N>, ops: &[Op]) -> Stats {
     common::quiet_expected_panics(&["cannot advance the tail", "cannot commit"]);
     let mut run = Run::new(ring);
     run.check(None);

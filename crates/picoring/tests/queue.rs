@@ -9,9 +9,9 @@ use picoring::PicoQueue;
 use proptest::prelude::*;
 
 mod common;
-use common::elems::{
-    Elem, P1, P3, P12, P24, P48, P4100, Tracked, XorShift, assert_ledger, panic_on_drop,
-    reset_ledger,
+use common::XorShift;
+use common::elem::{
+    E1, E3, E12, E24, E48, E4100, Elem, Tracked, assert_ledger, panic_on_drop, reset_ledger,
 };
 
 fn quiet() {
@@ -348,12 +348,12 @@ macro_rules! model_tests {
 }
 
 model_tests! {
-    model_pod_1: P1, Some(pod_ops());
-    model_pod_3: P3, Some(pod_ops());
-    model_pod_12: P12, Some(pod_ops());
-    model_pod_24: P24, Some(pod_ops());
-    model_pod_48: P48, Some(pod_ops());
-    model_pod_4100: P4100, Some(pod_ops());
+    model_pod_1: E1, Some(pod_ops());
+    model_pod_3: E3, Some(pod_ops());
+    model_pod_12: E12, Some(pod_ops());
+    model_pod_24: E24, Some(pod_ops());
+    model_pod_48: E48, Some(pod_ops());
+    model_pod_4100: E4100, Some(pod_ops());
     model_tracked_12: Tracked<4>, None;
     model_tracked_24: Tracked<16>, None;
     model_tracked_48: Tracked<40>, None;
@@ -369,15 +369,15 @@ proptest! {
 
     #[test]
     #[cfg_attr(miri, ignore = "the xorshift runs cover Miri")]
-    fn prop_pod_3(s in steps()) { quiet(); run::<P3>(Some(pod_ops()), s); }
+    fn prop_pod_3(s in steps()) { quiet(); run::<E3>(Some(pod_ops()), s); }
 
     #[test]
     #[cfg_attr(miri, ignore = "the xorshift runs cover Miri")]
-    fn prop_pod_48(s in steps()) { quiet(); run::<P48>(Some(pod_ops()), s); }
+    fn prop_pod_48(s in steps()) { quiet(); run::<E48>(Some(pod_ops()), s); }
 
     #[test]
     #[cfg_attr(miri, ignore = "the xorshift runs cover Miri")]
-    fn prop_pod_4100(s in steps()) { quiet(); run::<P4100>(Some(pod_ops()), s); }
+    fn prop_pod_4100(s in steps()) { quiet(); run::<E4100>(Some(pod_ops()), s); }
 
     #[test]
     #[cfg_attr(miri, ignore = "the xorshift runs cover Miri")]

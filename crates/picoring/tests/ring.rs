@@ -1,7 +1,7 @@
 //! Edges and invariants of `PicoRing` (public API only).
 
 use std::error::Error as _;
-use std::mem::size_of;
+use std::mem::{ManuallyDrop, size_of};
 
 use picoring::{Error, PicoRing, granularity};
 
@@ -251,6 +251,74 @@ fn writes_through_one_copy_are_seen_through_the_other() {
             "stale read after a write through a view"
         );
     }
+}
+
+/// A byte capacity that every platform maps exactly: a multiple of every mapping
+/// granularity (4 KiB pages, 16 KiB on Apple silicon, 64 KiB on Windows).
+const ALIAS_CAP: usize = 1 << 16;
+
+/// Writes bytes through the second copy, then reads them back through the first.
+///
+/// Everything from the fresh ring to the read is one function, so the optimiser knows the
+/// capacity and every position and can fold each window to `base + constant`. The ring is
+/// kept in a `ManuallyDrop` and returned, to be dropped by the caller: no drop on an
+/// unwinding path takes its address, so its positions stay in registers between the writes.
+#[inline(never)]
+fn write_through_second_copy_read_through_first() -> (PicoRing<u8>, [u8; 6]) {
+    let mut ring = ManuallyDrop::new(PicoRing::<u8>::with_capacity(ALIAS_CAP).unwrap());
+    assert_eq!(ring.capacity(), ALIAS_CAP);
+    ring.push_slice(&[0; ALIAS_CAP - 2]);
+    ring.advance_tail(ALIAS_CAP - 2);
+    // Slots `cap - 2..cap` and `0..6`: the last six written through the second copy.
+    ring.push_slice(b"ABCDEFGH");
+    ring.advance_tail(2);
+    // The tail is slot 0, so this view starts in the first copy.
+    let view = ring.readable_slice();
+    let read = [view[0], view[1], view[2], view[3], view[4], view[5]];
+    (ManuallyDrop::into_inner(ring), read)
+}
+
+/// Writes bytes through the first copy, then reads them back through the second, where
+/// the same slots were written a lap earlier. Built as
+/// [`write_through_second_copy_read_through_first`].
+#[inline(never)]
+fn write_through_first_copy_read_through_second() -> (PicoRing<u8>, [u8; 4]) {
+    let mut ring = ManuallyDrop::new(PicoRing::<u8>::with_capacity(ALIAS_CAP).unwrap());
+    assert_eq!(ring.capacity(), ALIAS_CAP);
+    ring.push_slice(&[0; ALIAS_CAP - 2]);
+    ring.advance_tail(ALIAS_CAP - 2);
+    // Slots 0 and 1 get `xy` through the second copy.
+    ring.push_slice(b"ABxy");
+    ring.advance_tail(4);
+    // A lap later, head and tail are two slots before the physical end again.
+    ring.push_slice(&[0; ALIAS_CAP - 4]);
+    ring.advance_tail(ALIAS_CAP - 4);
+    ring.push_slice(b"AB");
+    // The head is slot 0: `CD` goes through the first copy.
+    ring.push(b'C').unwrap();
+    ring.push(b'D').unwrap();
+    // The tail is slot `cap - 2`: this view reads slots 0 and 1 through the second copy.
+    let view = ring.readable_slice();
+    let read = [view[0], view[1], view[2], view[3]];
+    (ManuallyDrop::into_inner(ring), read)
+}
+
+/// The two copies are two addresses of one memory: no write through one of them may be
+/// reordered with, or forwarded past, an access through the other, even where the
+/// optimiser can prove the offsets (`k` and `capacity + k`) distinct.
+///
+/// This is what `launder` in `src/mirror.rs` guards against. In release builds this test
+/// fails when `launder` returns its argument unchanged: the first read then gives the zeros
+/// pushed before the wrap, the second the `xy` of the previous lap. Unoptimised builds
+/// keep every access in place, so there it passes either way.
+#[test]
+fn the_optimiser_sees_both_copies_as_one_memory() {
+    let (ring, read) = write_through_second_copy_read_through_first();
+    assert_eq!(&read, b"CDEFGH", "read through the first copy");
+    drop(ring);
+    let (ring, read) = write_through_first_copy_read_through_second();
+    assert_eq!(&read, b"ABCD", "read through the second copy");
+    drop(ring);
 }
 
 #[test]

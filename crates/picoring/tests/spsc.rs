@@ -47,7 +47,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// Drives both halves from one thread and compares them with a `VecDeque` after each step.
-fn run<T: Elem>(ops: &[Op]) {
+fn run<T: Elem + Copy + PartialEq>(ops: &[Op]) {
     let (mut tx, mut rx) = create_spsc::<T>(1).unwrap();
     let cap = tx.capacity();
     let mut model = VecDeque::new();

@@ -10,7 +10,7 @@ use picoring::PicoByteStream;
 use proptest::prelude::*;
 
 mod common;
-use common::elems::XorShift;
+use common::XorShift;
 
 fn quiet() {
     common::quiet_expected_panics(&["cannot "]);

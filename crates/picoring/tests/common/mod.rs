@@ -42,4 +42,20 @@ pub(crate) fn picoring_views() -> usize {
         .count()
 }
 
-pub(crate) mod elems;
+/// A deterministic generator for the Miri-sized runs and for proptest-chosen seeds.
+pub(crate) struct XorShift(pub(crate) u64);
+
+impl XorShift {
+    pub(crate) fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    pub(crate) fn below(&mut self, n: u64) -> usize {
+        (self.next() % n) as usize
+    }
+}
