@@ -322,7 +322,12 @@ impl<T> Geometry<T> {
     #[inline(always)]
     pub(crate) fn prefetch_after_one(&self, slot: *mut T, room: usize, write: bool) {
         let size = size_of::<T>();
-        if (slot as usize) % LINE < size && room.saturating_mul(size) >= AHEAD + 2 * LINE {
+        // Items of `AHEAD` bytes or more are copied in long runs that the hardware
+        // prefetcher follows on its own.
+        if size < AHEAD
+            && slot.addr() % LINE < size
+            && room.saturating_mul(size) >= AHEAD + 2 * LINE
+        {
             prefetch(slot.cast::<u8>().wrapping_add(AHEAD), write);
         }
     }
