@@ -22,8 +22,8 @@
 //! a push or pop of one item fetches the cache line 1 KiB on (free slots for the producer,
 //! readable ones for the consumer), and `push_slice` takes the lines of a next batch of the
 //! same size for writing once it has published. A line is never fetched while the other
-//! side may still use it, so the hand-off of each line between cores leaves the critical
-//! path without adding traffic.
+//! side may still use it; the hand-off of each line between the cores then happens before
+//! the line is needed rather than while a side waits for it.
 //!
 //! Waiting (`*_blocking`, `*_timeout`, `*_async`) spins briefly, yields, then sleeps until
 //! the peer publishes; a peer that drops its half wakes the sleeper too.
