@@ -182,9 +182,10 @@ const AHEAD_OF_BATCH: usize = 4096;
 /// A hint: it changes no memory and never faults, whatever the address.
 #[inline(always)]
 fn prefetch(addr: *const u8, write: bool) {
-    #[cfg(all(not(miri), any(target_arch = "x86_64", target_arch = "x86")))]
+    #[cfg(all(not(miri), target_arch = "x86_64"))]
     // SAFETY: a prefetch neither reads nor writes memory as far as the program can tell, and
-    // does not fault on any address. Processors without PREFETCHW execute it as a no-op.
+    // does not fault on any address. x86-64 processors that predate PREFETCHW decode its
+    // opcode as a no-operation. (32-bit x86 gets no hints: some of its processors fault.)
     unsafe {
         if write {
             core::arch::asm!("prefetchw [{0}]", in(reg) addr.addr(), options(nomem, nostack, preserves_flags));
@@ -201,10 +202,7 @@ fn prefetch(addr: *const u8, write: bool) {
             core::arch::asm!("prfm pldl1keep, [{0}]", in(reg) addr.addr(), options(nomem, nostack, preserves_flags));
         }
     }
-    #[cfg(not(all(
-        not(miri),
-        any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64")
-    )))]
+    #[cfg(not(all(not(miri), any(target_arch = "x86_64", target_arch = "aarch64"))))]
     let _ = (addr, write);
 }
 
