@@ -226,8 +226,9 @@ fn views_never_cover_a_slot_twice() {
     assert_eq!(ring.write_chunk().len(), 0);
 }
 
-/// Invariant 1: a write through one copy is seen by the next read through the other, even
-/// where the optimiser could have kept an earlier read (the seed crate's miscompile).
+/// Invariant 1: a write through one copy is seen by the next read through the other, at
+/// every capacity. This one does not tempt the optimiser (the capacity is not a constant);
+/// [`the_optimiser_sees_both_copies_as_one_memory`] does.
 #[test]
 fn writes_through_one_copy_are_seen_through_the_other() {
     let mut ring = PicoRing::<u64>::with_capacity(1).unwrap();
