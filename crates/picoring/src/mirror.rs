@@ -303,8 +303,15 @@ impl<T> Geometry<T> {
     /// who may write).
     #[inline]
     pub(crate) fn window(&self, pos: usize, len: usize) -> *mut T {
+        self.slot_window(self.slot(pos), len)
+    }
+
+    /// [`window`](Self::window) for a caller that has the slot already (`slot < capacity`,
+    /// which is a position too).
+    #[inline]
+    pub(crate) fn slot_window(&self, slot: usize, len: usize) -> *mut T {
+        debug_assert!(slot < self.capacity, "slot {slot} out of range");
         debug_assert!(len <= self.capacity, "a window longer than the ring");
-        let slot = self.slot(pos);
         // SAFETY: the mapping holds `2 * capacity` slots and `slot < capacity`, so the
         // result stays inside it; for zero-sized `T` the offset is a no-op.
         unsafe { launder(self.ptr.as_ptr()).add(slot) }
@@ -426,6 +433,12 @@ impl<T> Mirror<T> {
     #[inline]
     pub(crate) fn window(&self, pos: usize, len: usize) -> *mut T {
         self.geometry.window(pos, len)
+    }
+
+    /// See [`Geometry::slot_window`].
+    #[inline]
+    pub(crate) fn slot_window(&self, slot: usize, len: usize) -> *mut T {
+        self.geometry.slot_window(slot, len)
     }
 
     /// See [`Geometry::prefetch_after_one`].

@@ -177,7 +177,7 @@ impl<T> Shared<T> {
     /// even across the physical end.
     #[inline]
     fn window(&self, pos: usize, n: usize) -> *mut T {
-        self.mirror.window(pos & self.mask, n)
+        self.mirror.slot_window(pos & self.mask, n)
     }
 
     /// Claims between `min` and `want` slots (as many as are free), with one
