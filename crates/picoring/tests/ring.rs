@@ -258,6 +258,18 @@ fn writes_through_one_copy_are_seen_through_the_other() {
 /// granularity (4 KiB pages, 16 KiB on Apple silicon, 64 KiB on Windows).
 const ALIAS_CAP: usize = 1 << 16;
 
+/// A fresh ring of [`ALIAS_CAP`] bytes, empty, with head and tail two slots before the
+/// physical end. Inlined into each caller, so that the optimiser still sees the capacity and
+/// every position as constants there.
+#[inline(always)]
+fn ring_two_before_the_end() -> ManuallyDrop<PicoRing<u8>> {
+    let mut ring = ManuallyDrop::new(PicoRing::<u8>::with_capacity(ALIAS_CAP).unwrap());
+    assert_eq!(ring.capacity(), ALIAS_CAP);
+    ring.push_slice(&[0; ALIAS_CAP - 2]);
+    ring.advance_tail(ALIAS_CAP - 2);
+    ring
+}
+
 /// Writes bytes through the second copy, then reads them back through the first.
 ///
 /// Everything from the fresh ring to the read is one function, so the optimiser knows the
@@ -266,10 +278,7 @@ const ALIAS_CAP: usize = 1 << 16;
 /// unwinding path takes its address, so its positions stay in registers between the writes.
 #[inline(never)]
 fn write_through_second_copy_read_through_first() -> (PicoRing<u8>, [u8; 6]) {
-    let mut ring = ManuallyDrop::new(PicoRing::<u8>::with_capacity(ALIAS_CAP).unwrap());
-    assert_eq!(ring.capacity(), ALIAS_CAP);
-    ring.push_slice(&[0; ALIAS_CAP - 2]);
-    ring.advance_tail(ALIAS_CAP - 2);
+    let mut ring = ring_two_before_the_end();
     // Slots `cap - 2..cap` and `0..6`: the last six written through the second copy.
     ring.push_slice(b"ABCDEFGH");
     ring.advance_tail(2);
@@ -284,10 +293,7 @@ fn write_through_second_copy_read_through_first() -> (PicoRing<u8>, [u8; 6]) {
 /// [`write_through_second_copy_read_through_first`].
 #[inline(never)]
 fn write_through_first_copy_read_through_second() -> (PicoRing<u8>, [u8; 4]) {
-    let mut ring = ManuallyDrop::new(PicoRing::<u8>::with_capacity(ALIAS_CAP).unwrap());
-    assert_eq!(ring.capacity(), ALIAS_CAP);
-    ring.push_slice(&[0; ALIAS_CAP - 2]);
-    ring.advance_tail(ALIAS_CAP - 2);
+    let mut ring = ring_two_before_the_end();
     // Slots 0 and 1 get `xy` through the second copy.
     ring.push_slice(b"ABxy");
     ring.advance_tail(4);
