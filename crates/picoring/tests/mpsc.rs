@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt::Debug;
-use std::mem::{MaybeUninit, size_of};
+use std::mem::MaybeUninit;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +21,8 @@ use picoring::{
 use proptest::prelude::*;
 
 mod common;
+
+use common::elem::{Counted, E1, E3, E12, E24, E48, E4100, Elem, counted_drops};
 
 fn quiet_expected_panics() {
     common::quiet_expected_panics(&["intentional panic", "cannot advance", "cannot commit"]);
@@ -367,74 +369,13 @@ fn zero_sized_items() {
 // The model
 // ---------------------------------------------------------------------------------------
 
-/// An element built from a counter, with a `Drop` that counts (per test thread).
-trait Elem: Sized + Debug {
-    fn make(n: u64) -> Self;
-    fn key(&self) -> u64;
-}
-
-thread_local! {
-    static DROPS: Cell<u64> = const { Cell::new(0) };
-}
-
-/// `key` as an element of `T` stores it: its first `min(8, size)` bytes.
-fn short<T>(key: u64) -> u64 {
-    match size_of::<T>() {
-        8.. => key,
-        bytes => key & ((1 << (8 * bytes)) - 1),
-    }
-}
-
-fn drops() -> u64 {
-    DROPS.with(Cell::get)
-}
-
-macro_rules! bytes_elem {
-    ($name:ident, $size:literal, align $align:literal) => {
-        #[repr(C, align($align))]
-        #[derive(Debug)]
-        struct $name([u8; $size]);
-
-        const _: () = assert!(size_of::<$name>() == $size);
-
-        impl $name {
-            fn bytes(n: u64) -> [u8; $size] {
-                let mut bytes = [(n as u8) ^ 0xa5; $size];
-                let head = n.to_le_bytes();
-                let k = head.len().min($size);
-                bytes[..k].copy_from_slice(&head[..k]);
-                bytes
-            }
-        }
-
-        impl Elem for $name {
-            fn make(n: u64) -> Self {
-                $name(Self::bytes(n))
-            }
-
-            fn key(&self) -> u64 {
-                let mut head = [0; 8];
-                let k = head.len().min($size);
-                head[..k].copy_from_slice(&self.0[..k]);
-                assert_eq!(self.0, Self::bytes(u64::from_le_bytes(head)), "a torn item");
-                u64::from_le_bytes(head)
-            }
-        }
-
-        impl Drop for $name {
-            fn drop(&mut self) {
-                DROPS.with(|d| d.set(d.get() + 1));
-            }
-        }
-    };
-}
-
-bytes_elem!(E1, 1, align 1);
-bytes_elem!(E3, 3, align 1);
-bytes_elem!(E12, 12, align 4);
-bytes_elem!(E24, 24, align 8);
-bytes_elem!(E48, 48, align 16);
-bytes_elem!(E4100, 4100, align 4);
+/// The model's element types: the awkward sizes, each counting its drops.
+type C1 = Counted<E1>;
+type C3 = Counted<E3>;
+type C12 = Counted<E12>;
+type C24 = Counted<E24>;
+type C48 = Counted<E48>;
+type C4100 = Counted<E4100>;
 
 /// What a slot of the model holds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -531,7 +472,7 @@ impl<T: Elem> Model<'_, T> {
         self.slots
             .iter()
             .map_while(|s| match s {
-                Slot::Item(k) => Some(short::<T>(*k)),
+                Slot::Item(k) => Some(T::key(*k)),
                 _ => None,
             })
             .collect()
@@ -579,7 +520,7 @@ impl<T: Elem> Model<'_, T> {
                     self.slots.push_back(Slot::Item(key));
                 } else {
                     let back = result.expect_err("pushed into a full queue");
-                    assert_eq!(back.key(), short::<T>(key));
+                    assert_eq!(back.id(), T::key(key));
                     self.dropped += 1;
                 }
             }
@@ -611,11 +552,11 @@ impl<T: Elem> Model<'_, T> {
             Op::Pop => {
                 self.skip_holes();
                 let expected = match self.slots.front() {
-                    Some(Slot::Item(k)) => Some(short::<T>(*k)),
+                    Some(Slot::Item(k)) => Some(T::key(*k)),
                     _ => None,
                 };
                 let got = self.consumer.pop();
-                assert_eq!(got.as_ref().map(T::key), expected);
+                assert_eq!(got.as_ref().map(T::id), expected);
                 if got.is_some() {
                     self.slots.pop_front();
                     drop(got);
@@ -642,11 +583,11 @@ impl<T: Elem> Model<'_, T> {
             }
             Op::Check => {
                 self.skip_holes();
-                let got: Vec<u64> = self.consumer.readable_slice().iter().map(T::key).collect();
+                let got: Vec<u64> = self.consumer.readable_slice().iter().map(T::id).collect();
                 assert_eq!(got, self.readable());
             }
         }
-        assert_eq!(drops(), self.dropped, "drops after {op:?}");
+        assert_eq!(counted_drops(), self.dropped, "drops after {op:?}");
         assert_eq!(self.producers[0].free_len(), cap - self.slots.len());
     }
 }
@@ -655,7 +596,7 @@ impl<T: Elem> Model<'_, T> {
 /// pushed (for lap counting) and checks every drop, including at the end.
 fn run<T: Elem>(ops: &[Op]) -> (u64, usize) {
     quiet_expected_panics();
-    let start = drops();
+    let start = counted_drops();
     let (p, c) = create_mpsc::<T>(1).unwrap();
     let producers = [p.clone(), p.clone(), p];
     let mut model = Model {
@@ -679,7 +620,7 @@ fn run<T: Elem>(ops: &[Op]) -> (u64, usize) {
     let (pushed, expected) = (model.next_key, model.dropped + inside);
     drop(model);
     drop(producers);
-    assert_eq!(drops(), expected, "the queue's drop");
+    assert_eq!(counted_drops(), expected, "the queue's drop");
     (pushed, cap)
 }
 
@@ -716,12 +657,12 @@ macro_rules! model_tests {
 }
 
 model_tests! {
-    size_1: E1, cases 64;
-    size_3: E3, cases 64;
-    size_12: E12, cases 64;
-    size_24: E24, cases 64;
-    size_48: E48, cases 64;
-    size_4100: E4100, cases 32;
+    size_1: C1, cases 64;
+    size_3: C3, cases 64;
+    size_12: C12, cases 64;
+    size_24: C24, cases 64;
+    size_48: C48, cases 64;
+    size_4100: C4100, cases 32;
 }
 
 #[test]

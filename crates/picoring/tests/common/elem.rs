@@ -123,7 +123,39 @@ impl Elem for Zst {
     }
 }
 
+/// An element `E` that adds its drop to this thread's total ([`counted_drops`]); it has
+/// exactly `E`'s size and alignment, so the awkward sizes keep counting drops.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Counted<E>(pub(crate) E);
+
+impl<E: Elem> Elem for Counted<E> {
+    fn make(n: u64) -> Self {
+        Counted(E::make(n))
+    }
+
+    fn key(n: u64) -> u64 {
+        E::key(n)
+    }
+
+    fn id(&self) -> u64 {
+        self.0.id()
+    }
+}
+
+impl<E> Drop for Counted<E> {
+    fn drop(&mut self) {
+        COUNTED.with(|d| d.set(d.get() + 1));
+    }
+}
+
+/// How many [`Counted`] values this thread has dropped.
+pub(crate) fn counted_drops() -> u64 {
+    COUNTED.with(Cell::get)
+}
+
 thread_local! {
+    /// Drops of [`Counted`] values (this thread's only).
+    static COUNTED: Cell<u64> = const { Cell::new(0) };
     /// How often each id was made and dropped (this thread's tests only).
     static DROPS: RefCell<HashMap<u64, (u32, u32)>> = RefCell::new(HashMap::new());
     static PANIC_ON_DROP: Cell<Option<u64>> = const { Cell::new(None) };
