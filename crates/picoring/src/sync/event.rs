@@ -20,11 +20,9 @@ pub(crate) type Key = u64;
 #[derive(Debug)]
 pub(crate) struct Event {
     /// The number of registered wakers, shifted left by one, with [`SYMMETRIC`] or'ed in
-    /// for good when the barriers are symmetric. Read by every notify: zero means that
-    /// nobody sleeps and that no fence is needed to know it.
+    /// for good when the barriers are symmetric (see [`barrier::init`]). Read by every
+    /// notify: zero means that nobody sleeps and that no fence is needed to know it.
     state: AtomicUsize,
-    /// Whether the barriers are asymmetric (see [`barrier::init`]).
-    asymmetric: bool,
     list: Mutex<Waiters>,
 }
 
@@ -53,17 +51,22 @@ impl Wake for Unpark {
 impl Event {
     /// An event with nobody waiting.
     pub(crate) fn new() -> Event {
-        let asymmetric = barrier::init();
+        let symmetric = if barrier::init() { 0 } else { SYMMETRIC };
         Event {
-            state: AtomicUsize::new(Self::bits(asymmetric, 0)),
-            asymmetric,
+            state: AtomicUsize::new(symmetric),
             list: Mutex::new(Waiters::default()),
         }
     }
 
+    /// Whether the barriers are asymmetric: the [`SYMMETRIC`] bit, set or not for good when
+    /// the event was created.
+    fn asymmetric(&self) -> bool {
+        self.state.load(Ordering::Relaxed) & SYMMETRIC == 0
+    }
+
     /// The state for `waiters` registered wakers.
-    fn bits(asymmetric: bool, waiters: usize) -> usize {
-        waiters << 1 | if asymmetric { 0 } else { SYMMETRIC }
+    fn bits(&self, waiters: usize) -> usize {
+        waiters << 1 | if self.asymmetric() { 0 } else { SYMMETRIC }
     }
 
     fn lock(&self) -> MutexGuard<'_, Waiters> {
@@ -102,8 +105,7 @@ impl Event {
     fn notify_slow(&self) {
         let wakers = {
             let mut list = self.lock();
-            self.state
-                .store(Self::bits(self.asymmetric, 0), Ordering::Relaxed);
+            self.state.store(self.bits(0), Ordering::Relaxed);
             mem::take(&mut list.wakers)
         };
         for (_, waker) in wakers {
@@ -127,13 +129,13 @@ impl Event {
                     let id = list.next;
                     list.next += 1;
                     list.wakers.push((id, waker.clone()));
-                    let bits = Self::bits(self.asymmetric, list.wakers.len());
+                    let bits = self.bits(list.wakers.len());
                     self.state.store(bits, Ordering::Relaxed);
                     *key = Some(id);
                 }
             }
         }
-        barrier::heavy(self.asymmetric);
+        barrier::heavy(self.asymmetric());
     }
 
     /// Removes the registration under `key`, if it is still there.
@@ -142,7 +144,7 @@ impl Event {
             let mut list = self.lock();
             if let Some(i) = list.wakers.iter().position(|(k, _)| *k == id) {
                 list.wakers.swap_remove(i);
-                let bits = Self::bits(self.asymmetric, list.wakers.len());
+                let bits = self.bits(list.wakers.len());
                 self.state.store(bits, Ordering::Relaxed);
             }
         }
