@@ -182,25 +182,28 @@ const AHEAD_OF_BATCH: usize = 4096;
 /// A hint: it changes no memory and never faults, whatever the address.
 #[inline(always)]
 fn prefetch(addr: *const u8, write: bool) {
+    /// The hint for writing or the one for reading, on the address of `addr`.
+    #[cfg(all(not(miri), any(target_arch = "x86_64", target_arch = "aarch64")))]
+    macro_rules! hint {
+        ($for_write:literal, $for_read:literal) => {
+            if write {
+                core::arch::asm!($for_write, in(reg) addr.addr(), options(nomem, nostack, preserves_flags));
+            } else {
+                core::arch::asm!($for_read, in(reg) addr.addr(), options(nomem, nostack, preserves_flags));
+            }
+        };
+    }
     #[cfg(all(not(miri), target_arch = "x86_64"))]
     // SAFETY: a prefetch neither reads nor writes memory as far as the program can tell, and
     // does not fault on any address. x86-64 processors that predate PREFETCHW decode its
     // opcode as a no-operation. (32-bit x86 gets no hints: some of its processors fault.)
     unsafe {
-        if write {
-            core::arch::asm!("prefetchw [{0}]", in(reg) addr.addr(), options(nomem, nostack, preserves_flags));
-        } else {
-            core::arch::asm!("prefetcht0 [{0}]", in(reg) addr.addr(), options(nomem, nostack, preserves_flags));
-        }
+        hint!("prefetchw [{0}]", "prefetcht0 [{0}]");
     }
     #[cfg(all(not(miri), target_arch = "aarch64"))]
     // SAFETY: as above: PRFM is a hint that never faults.
     unsafe {
-        if write {
-            core::arch::asm!("prfm pstl1keep, [{0}]", in(reg) addr.addr(), options(nomem, nostack, preserves_flags));
-        } else {
-            core::arch::asm!("prfm pldl1keep, [{0}]", in(reg) addr.addr(), options(nomem, nostack, preserves_flags));
-        }
+        hint!("prfm pstl1keep, [{0}]", "prfm pldl1keep, [{0}]");
     }
     #[cfg(not(all(not(miri), any(target_arch = "x86_64", target_arch = "aarch64"))))]
     let _ = (addr, write);

@@ -261,11 +261,17 @@ impl<T> Producer<T> {
         geo.capacity() - geo.distance(self.tail, self.head)
     }
 
-    /// Stores the new head for the consumer and wakes it if it sleeps.
+    /// Publishes the `n` slots from `head` for the consumer and wakes it if it sleeps.
     #[inline]
     fn publish(&mut self, n: usize) {
-        self.head = self.geo.add(self.head, n);
-        self.shared.head.store(self.head, Ordering::Release);
+        self.publish_head(self.geo.add(self.head, n));
+    }
+
+    /// Stores `head` as the new head for the consumer and wakes it if it sleeps.
+    #[inline(always)]
+    fn publish_head(&mut self, head: usize) {
+        self.head = head;
+        self.shared.head.store(head, Ordering::Release);
         self.shared.rare.readable.notify();
     }
 
@@ -303,9 +309,7 @@ impl<T> Producer<T> {
         // The free slots from this one on are this producer's to write next.
         let free = geo.capacity() - geo.distance(self.tail, self.head);
         geo.prefetch_after_one(slot, free, true);
-        self.head = geo.next(self.head);
-        self.shared.head.store(self.head, Ordering::Release);
-        self.shared.rare.readable.notify();
+        self.publish_head(geo.next(self.head));
         Ok(())
     }
 
@@ -531,11 +535,17 @@ impl<T> Consumer<T> {
         geo.distance(self.tail, self.head.get())
     }
 
-    /// Stores the new tail for the producer and wakes it if it sleeps.
+    /// Hands the `n` slots from `tail` back to the producer and wakes it if it sleeps.
     #[inline]
     fn release(&mut self, n: usize) {
-        self.tail = self.geo.add(self.tail, n);
-        self.shared.tail.store(self.tail, Ordering::Release);
+        self.release_to(self.geo.add(self.tail, n));
+    }
+
+    /// Stores `tail` as the new tail for the producer and wakes it if it sleeps.
+    #[inline(always)]
+    fn release_to(&mut self, tail: usize) {
+        self.tail = tail;
+        self.shared.tail.store(tail, Ordering::Release);
         self.shared.rare.writable.notify();
     }
 
@@ -585,9 +595,7 @@ impl<T> Consumer<T> {
         let value = unsafe { slot.read() };
         // The readable slots from this one on are this consumer's to read next.
         geo.prefetch_after_one(slot, geo.distance(self.tail, self.head.get()), false);
-        self.tail = geo.next(self.tail);
-        self.shared.tail.store(self.tail, Ordering::Release);
-        self.shared.rare.writable.notify();
+        self.release_to(geo.next(self.tail));
         Some(value)
     }
 

@@ -19,7 +19,6 @@
 //! check the condition again -> sleep       load waiters -> if != 0, wake them
 //! ```
 //!
-//!
 //! The barriers order each side's store before its load, so at least one side sees the
 //! other's store: either the waiter sees the change and does not sleep, or the notifier sees
 //! the waiter and wakes it. No wake-up is lost. Notifying is on every push and pop, sleeping
