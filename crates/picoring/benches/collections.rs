@@ -25,6 +25,8 @@
     reason = "criterion_group! defines an undocumented function"
 )]
 
+mod common;
+
 use std::collections::VecDeque;
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -32,6 +34,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use picoring::{PicoByteStream, PicoList, PicoQueue};
+
+use common::Spread;
 
 const ITEMS: u64 = 100_000_000;
 const PACKETS: [usize; 3] = [64, 4 << 10, 64 << 10];
@@ -274,20 +278,13 @@ fn list_iter_rounds(rounds: usize) {
             a.push(time(&|| black_box(&list).iter().sum::<u64>()));
             b.push(time(&|| black_box(&vec).iter().sum::<u64>()));
         }
-        ratios.push(median(&mut a) / median(&mut b));
+        ratios.push(Spread::of(&a).median / Spread::of(&b).median);
     }
-    let mid = median(&mut ratios);
+    let r = Spread::of(&ratios);
     println!(
-        "\nlist_iter in {rounds} rounds of fresh builds: picoring / vec time = {mid:.2} ({:.2} - {:.2})",
-        ratios[0],
-        ratios[rounds - 1]
+        "\nlist_iter in {rounds} rounds of fresh builds: picoring / vec time = {:.2} ({:.2} - {:.2})",
+        r.median, r.min, r.max
     );
-}
-
-/// Sorts `xs` and returns its median.
-fn median(xs: &mut [f64]) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
 }
 
 criterion_group!(benches, queue_cycle, stream_cycle, list_read, list_push);

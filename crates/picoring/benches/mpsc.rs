@@ -11,6 +11,12 @@
 //!   (`readable_slice` + `advance_tail`); the peers carry `[u64; 64]` messages.
 //! * `mpsc_8p_single`: 8 producers, more threads than this machine's cores.
 //!
+//! Each case also has a reference row, `spsc_1_producer`: the same items through picoring's
+//! SPSC queue from one producer thread, which pushes what the case's producers would, one
+//! producer's share after another. It does the case's work without the claims and with no
+//! more threads than a two-CPU machine has, so it shows about the most that machine can move
+//! in that case, whatever the queue.
+//!
 //! Every queue holds 65,536 items (1,024 messages of 64). Full and empty queues are waited
 //! on the same way for picoring and `ArrayQueue` (spin, then yield); the channel blocks.
 //! After criterion's runs, one more pass runs every case in turn, round after round, and
@@ -21,12 +27,16 @@
     reason = "criterion_group! defines an undocumented function"
 )]
 
+mod common;
+
 use std::hint::spin_loop;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group};
 use crossbeam_queue::ArrayQueue;
+
+use common::{Spread, rotating_rounds};
 
 const CAPACITY: usize = 65536;
 const BATCH: usize = 64;
@@ -50,6 +60,8 @@ enum Peer {
     Picoring,
     Array,
     Channel,
+    /// picoring's SPSC queue and one producer thread: the same items, no claims.
+    Spsc,
 }
 
 impl Peer {
@@ -58,8 +70,77 @@ impl Peer {
             Peer::Picoring => "picoring",
             Peer::Array => "ArrayQueue",
             Peer::Channel => "channel_bounded",
+            Peer::Spsc => "spsc_1_producer",
         }
     }
+}
+
+/// Pushes producer `p`'s `each` items, waiting while `push` hands them back.
+fn push_each(p: u64, each: u64, mut push: impl FnMut(u64) -> Result<(), u64>) {
+    for i in 0..each {
+        let mut v = p << 40 | i;
+        let mut spins = 0;
+        while let Err(back) = push(v) {
+            v = back;
+            wait(&mut spins);
+        }
+    }
+}
+
+/// Sends producer `p`'s `batches` batches, waiting while `send` takes none; `send` returns
+/// how many items of its slice it took.
+fn send_batches(p: u64, batches: u64, mut send: impl FnMut(&[u64]) -> usize) {
+    for b in 0..batches {
+        let batch = make_batch(p, b);
+        let mut sent = 0;
+        let mut spins = 0;
+        while sent < BATCH {
+            let n = send(&batch[sent..]);
+            if n == 0 {
+                wait(&mut spins);
+            }
+            sent += n;
+        }
+    }
+}
+
+/// Pops `total` items one by one, waiting while `pop` has none; returns their sum.
+fn sum_pops(total: u64, mut pop: impl FnMut() -> Option<u64>) -> u64 {
+    let mut sum = 0u64;
+    for _ in 0..total {
+        let mut spins = 0;
+        loop {
+            if let Some(v) = pop() {
+                sum = sum.wrapping_add(v);
+                break;
+            }
+            wait(&mut spins);
+        }
+    }
+    sum
+}
+
+/// Takes `total` items, waiting while `take` finds none; `take` adds what it finds to the
+/// sum and returns how many it took. Returns the sum.
+fn sum_takes(total: u64, mut take: impl FnMut(&mut u64) -> usize) -> u64 {
+    let mut sum = 0u64;
+    let mut left = total;
+    while left > 0 {
+        let mut spins = 0;
+        loop {
+            let n = take(&mut sum);
+            if n > 0 {
+                left -= n as u64;
+                break;
+            }
+            wait(&mut spins);
+        }
+    }
+    sum
+}
+
+fn add_all(sum: u64, items: &[u64]) -> u64 {
+    items.iter().fold(sum, |a, &v| a.wrapping_add(v))
 }
 
 /// One transfer of `total` single items from `producers` threads; returns its duration.
@@ -72,30 +153,10 @@ fn single(queue: Peer, producers: u64, total: u64) -> Duration {
             thread::scope(|s| {
                 for p in 0..producers {
                     let tx = tx.clone();
-                    s.spawn(move || {
-                        for i in 0..each {
-                            let mut v = p << 40 | i;
-                            let mut spins = 0;
-                            while let Err(back) = tx.push(v) {
-                                v = back;
-                                wait(&mut spins);
-                            }
-                        }
-                    });
+                    s.spawn(move || push_each(p, each, |v| tx.push(v)));
                 }
                 drop(tx);
-                let mut sum = 0u64;
-                for _ in 0..each * producers {
-                    let mut spins = 0;
-                    loop {
-                        if let Some(v) = rx.pop() {
-                            sum = sum.wrapping_add(v);
-                            break;
-                        }
-                        wait(&mut spins);
-                    }
-                }
-                sum
+                sum_pops(each * producers, || rx.pop())
             })
         }
         Peer::Array => {
@@ -103,29 +164,9 @@ fn single(queue: Peer, producers: u64, total: u64) -> Duration {
             thread::scope(|s| {
                 for p in 0..producers {
                     let q = &q;
-                    s.spawn(move || {
-                        for i in 0..each {
-                            let mut v = p << 40 | i;
-                            let mut spins = 0;
-                            while let Err(back) = q.push(v) {
-                                v = back;
-                                wait(&mut spins);
-                            }
-                        }
-                    });
+                    s.spawn(move || push_each(p, each, |v| q.push(v)));
                 }
-                let mut sum = 0u64;
-                for _ in 0..each * producers {
-                    let mut spins = 0;
-                    loop {
-                        if let Some(v) = q.pop() {
-                            sum = sum.wrapping_add(v);
-                            break;
-                        }
-                        wait(&mut spins);
-                    }
-                }
-                sum
+                sum_pops(each * producers, || q.pop())
             })
         }
         Peer::Channel => {
@@ -143,6 +184,17 @@ fn single(queue: Peer, producers: u64, total: u64) -> Duration {
                 rx.iter().fold(0u64, u64::wrapping_add)
             })
         }
+        Peer::Spsc => {
+            let (mut tx, mut rx) = picoring::create_spsc::<u64>(CAPACITY).unwrap();
+            thread::scope(|s| {
+                s.spawn(move || {
+                    for p in 0..producers {
+                        push_each(p, each, |v| tx.push(v));
+                    }
+                });
+                sum_pops(each * producers, || rx.pop())
+            })
+        }
     };
     let elapsed = start.elapsed();
     assert_eq!(sum, expected_sum(producers, each));
@@ -153,47 +205,24 @@ fn single(queue: Peer, producers: u64, total: u64) -> Duration {
 fn batch64(queue: Peer, total: u64) -> Duration {
     let producers = 4;
     let batches = total / producers / BATCH as u64;
+    let items = batches * producers * BATCH as u64;
     let start = Instant::now();
     let sum = match queue {
         Peer::Picoring => {
-            let (tx, rx) = picoring::create_mpsc::<u64>(CAPACITY).unwrap();
+            let (tx, mut rx) = picoring::create_mpsc::<u64>(CAPACITY).unwrap();
             thread::scope(|s| {
                 for p in 0..producers {
                     let tx = tx.clone();
-                    s.spawn(move || {
-                        for b in 0..batches {
-                            let batch = make_batch(p, b);
-                            let mut sent = 0;
-                            let mut spins = 0;
-                            while sent < BATCH {
-                                let n = tx.push_slice(&batch[sent..]);
-                                if n == 0 {
-                                    wait(&mut spins);
-                                }
-                                sent += n;
-                            }
-                        }
-                    });
+                    s.spawn(move || send_batches(p, batches, |b| tx.push_slice(b)));
                 }
                 drop(tx);
-                let mut rx = rx;
-                let mut sum = 0u64;
-                let mut left = batches * producers * BATCH as u64;
-                while left > 0 {
-                    let mut spins = 0;
-                    loop {
-                        let slice = rx.readable_slice();
-                        if !slice.is_empty() {
-                            sum = slice.iter().fold(sum, |a, &v| a.wrapping_add(v));
-                            let n = slice.len();
-                            rx.advance_tail(n);
-                            left -= n as u64;
-                            break;
-                        }
-                        wait(&mut spins);
-                    }
-                }
-                sum
+                sum_takes(items, |sum| {
+                    let slice = rx.readable_slice();
+                    *sum = add_all(*sum, slice);
+                    let n = slice.len();
+                    rx.advance_tail(n);
+                    n
+                })
             })
         }
         Peer::Array => {
@@ -212,18 +241,11 @@ fn batch64(queue: Peer, total: u64) -> Duration {
                         }
                     });
                 }
-                let mut sum = 0u64;
-                for _ in 0..batches * producers {
-                    let mut spins = 0;
-                    loop {
-                        if let Some(batch) = q.pop() {
-                            sum = batch.iter().fold(sum, |a, &v| a.wrapping_add(v));
-                            break;
-                        }
-                        wait(&mut spins);
-                    }
-                }
-                sum
+                sum_takes(items, |sum| {
+                    let Some(batch) = q.pop() else { return 0 };
+                    *sum = add_all(*sum, &batch);
+                    BATCH
+                })
             })
         }
         Peer::Channel => {
@@ -238,8 +260,23 @@ fn batch64(queue: Peer, total: u64) -> Duration {
                     });
                 }
                 drop(tx);
-                rx.iter().fold(0u64, |sum, batch| {
-                    batch.iter().fold(sum, |a, &v| a.wrapping_add(v))
+                rx.iter().fold(0u64, |sum, batch| add_all(sum, &batch))
+            })
+        }
+        Peer::Spsc => {
+            let (mut tx, mut rx) = picoring::create_spsc::<u64>(CAPACITY).unwrap();
+            thread::scope(|s| {
+                s.spawn(move || {
+                    for p in 0..producers {
+                        send_batches(p, batches, |b| tx.push_slice(b));
+                    }
+                });
+                sum_takes(items, |sum| {
+                    let slice = rx.readable_slice();
+                    *sum = add_all(*sum, slice);
+                    let n = slice.len();
+                    rx.advance_tail(n);
+                    n
                 })
             })
         }
@@ -273,7 +310,7 @@ const CASES: [Case; 3] = [
     }),
 ];
 
-const QUEUES: [Peer; 3] = [Peer::Picoring, Peer::Array, Peer::Channel];
+const QUEUES: [Peer; 4] = [Peer::Picoring, Peer::Array, Peer::Channel, Peer::Spsc];
 
 fn bench(c: &mut Criterion) {
     for (group_name, items, run) in CASES {
@@ -298,30 +335,19 @@ fn interleaved(rounds: usize) {
         "\ninterleaved: {rounds} rounds, M items/s: median (min - max); ratio = picoring / peer"
     );
     for (name, items, run) in CASES {
-        let mut rates: Vec<Vec<f64>> = vec![Vec::new(); QUEUES.len()];
-        for round in 0..rounds {
-            // Each round starts with another queue, so none always runs first.
-            for k in 0..QUEUES.len() {
-                let i = (round + k) % QUEUES.len();
-                rates[i].push(items as f64 / run(QUEUES[i]).as_secs_f64() / 1e6);
-            }
-        }
-        let medians: Vec<f64> = rates
-            .iter_mut()
-            .map(|r| {
-                r.sort_by(f64::total_cmp);
-                r[r.len() / 2]
-            })
-            .collect();
+        let rates = rotating_rounds(rounds, QUEUES.len(), |i| {
+            items as f64 / run(QUEUES[i]).as_secs_f64() / 1e6
+        });
+        let base = Spread::of(&rates[0]).median;
         for (i, queue) in QUEUES.iter().enumerate() {
-            let r = &rates[i];
+            let r = Spread::of(&rates[i]);
             println!(
                 "{name:16} {:16} {:8.1} ({:.1} - {:.1})  ratio {:.2}x",
                 queue.name(),
-                medians[i],
-                r[0],
-                r[r.len() - 1],
-                medians[0] / medians[i],
+                r.median,
+                r.min,
+                r.max,
+                base / r.median,
             );
         }
     }

@@ -6,14 +6,15 @@
 //! ```
 //!
 //! * `picoring_pipe`: one thread reads the file into the producer (`io_slices` +
-//!   `read_vectored`), another writes the consumer to `/dev/null` (`io_slices` +
-//!   `write_vectored`); both halves in blocking mode. A half that waits sleeps after a few
+//!   `read_vectored`), another, pinned to another CPU, writes the consumer to `/dev/null`
+//!   (`io_slices` + `write_vectored`); both halves in blocking mode. A half that waits sleeps after a few
 //!   microseconds, so each refill of a full ring pays a wake-up.
 //! * `picoring_yield`: the same with non-blocking halves that yield and try again when
 //!   offered nothing, the waiting strategy of the `bytering` row: like for like.
 //! * `bytering`: bytering 0.8 doing the same; its halves cannot wait, so each thread yields
 //!   when its callback is offered nothing.
-//! * `relay`: one thread, `read` into a 1 MiB `Vec` and `write_all` to `/dev/null`.
+//! * `relay`: one thread, pinned to the producers' CPU, `read` into a 1 MiB `Vec` and
+//!   `write_all` to `/dev/null`.
 //! * `relay_aligned`: the same, with the buffer page-aligned like the rings' memory.
 //!
 //! Why both relays: the kernel copies each read with `rep movsb`, whose speed on some x86-64
@@ -33,6 +34,8 @@
     reason = "criterion_group! defines an undocumented function"
 )]
 
+mod common;
+
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -41,6 +44,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group};
+
+use common::{Spread, on_cpu, rotating_rounds, two_threads};
 
 const RING: usize = 1 << 20;
 const ROUNDS: usize = 15;
@@ -102,25 +107,28 @@ fn picoring_pipe(input: &Input) -> u64 {
     producer.set_blocking(true);
     consumer.set_blocking(true);
     let mut file = input.open();
-    let filler = thread::spawn(move || {
-        while producer
-            .io_slices(|bufs, _| file.read_vectored(bufs))
-            .unwrap()
-            > 0
-        {}
-    });
     let mut out = null();
-    let mut moved = 0;
-    loop {
-        let n = consumer
-            .io_slices(|bufs, _| out.write_vectored(bufs))
-            .unwrap();
-        if n == 0 {
-            break;
-        }
-        moved += n as u64;
-    }
-    filler.join().unwrap();
+    let (_, moved) = two_threads(
+        move || {
+            while producer
+                .io_slices(|bufs, _| file.read_vectored(bufs))
+                .unwrap()
+                > 0
+            {}
+        },
+        move || {
+            let mut moved = 0;
+            loop {
+                let n = consumer
+                    .io_slices(|bufs, _| out.write_vectored(bufs))
+                    .unwrap();
+                if n == 0 {
+                    break moved;
+                }
+                moved += n as u64;
+            }
+        },
+    );
     moved
 }
 
@@ -129,38 +137,42 @@ fn picoring_pipe(input: &Input) -> u64 {
 fn picoring_pipe_yield(input: &Input) -> u64 {
     let (mut producer, mut consumer) = picoring::pipe::new(RING, 4096).unwrap();
     let mut file = input.open();
-    let filler = thread::spawn(move || {
-        loop {
-            match producer.io_slices(|bufs, _| file.read_vectored(bufs)) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(picoring::pipe::ProducerError::Full) => thread::yield_now(),
-                Err(e) => panic!("{e}"),
-            }
-        }
-    });
     let mut out = null();
-    let mut moved = 0;
-    loop {
-        match consumer.io_slices(|bufs, _| out.write_vectored(bufs)) {
-            Ok(0) => break,
-            Ok(n) => moved += n as u64,
-            Err(picoring::pipe::ConsumerError::Empty) => thread::yield_now(),
-            Err(e) => panic!("{e}"),
-        }
-    }
-    filler.join().unwrap();
+    let (_, moved) = two_threads(
+        move || {
+            loop {
+                match producer.io_slices(|bufs, _| file.read_vectored(bufs)) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(picoring::pipe::ProducerError::Full) => thread::yield_now(),
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        },
+        move || {
+            let mut moved = 0;
+            loop {
+                match consumer.io_slices(|bufs, _| out.write_vectored(bufs)) {
+                    Ok(0) => break moved,
+                    Ok(n) => moved += n as u64,
+                    Err(picoring::pipe::ConsumerError::Empty) => thread::yield_now(),
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        },
+    );
     moved
 }
 
 /// bytering 0.8, two threads; a thread offered nothing yields and tries again.
 fn bytering_pipe(input: &Input) -> u64 {
     let (mut producer, mut consumer) = bytering::new(RING, 4096).unwrap();
-    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let done = AtomicBool::new(false);
+    let done = &done;
     let mut file = input.open();
-    let filler = {
-        let done = done.clone();
-        thread::spawn(move || {
+    let mut out = null();
+    let (_, moved) = two_threads(
+        move || {
             loop {
                 let mut full = false;
                 let n = producer
@@ -180,45 +192,49 @@ fn bytering_pipe(input: &Input) -> u64 {
             }
             // Release: pairs with the Acquire load below, after the last publication.
             done.store(true, Ordering::Release);
-        })
-    };
-    let mut out = null();
-    let mut moved = 0;
-    loop {
-        let n = consumer
-            .io_slices(|bufs, len| {
-                if len == 0 {
-                    return Ok(0);
+        },
+        move || {
+            let mut moved = 0;
+            loop {
+                let n = consumer
+                    .io_slices(|bufs, len| {
+                        if len == 0 {
+                            return Ok(0);
+                        }
+                        out.write_vectored(bufs)
+                    })
+                    .unwrap();
+                moved += n as u64;
+                if n == 0 {
+                    // Acquire: pairs with the Release store above.
+                    if done.load(Ordering::Acquire) && consumer.is_empty() {
+                        break moved;
+                    }
+                    thread::yield_now();
                 }
-                out.write_vectored(bufs)
-            })
-            .unwrap();
-        moved += n as u64;
-        if n == 0 {
-            // Acquire: pairs with the Release store above.
-            if done.load(Ordering::Acquire) && consumer.is_empty() {
-                break;
             }
-            thread::yield_now();
-        }
-    }
-    filler.join().unwrap();
+        },
+    );
     moved
 }
 
-/// One thread, `read` then `write_all`, through a `Vec` as large as the rings.
+/// One thread (pinned like the pipes' producers), `read` then `write_all`, through a `Vec`
+/// as large as the rings.
 fn relay(input: &Input) -> u64 {
-    relay_through(input, &mut vec![0u8; RING])
+    on_cpu(0, || relay_through(input, &mut vec![0u8; RING]))
 }
 
-/// One thread, `read` then `write_all`, through a page-aligned buffer as large as the rings.
+/// The same, through a page-aligned buffer as large as the rings.
 fn relay_aligned(input: &Input) -> u64 {
     #[repr(C, align(4096))]
     struct Page([u8; 4096]);
-    let mut pages: Vec<Page> = (0..RING / 4096).map(|_| Page([0; 4096])).collect();
-    // SAFETY: the pages are contiguous plain bytes, `RING` of them, borrowed for the call.
-    let buf = unsafe { std::slice::from_raw_parts_mut(pages.as_mut_ptr().cast::<u8>(), RING) };
-    relay_through(input, buf)
+    on_cpu(0, || {
+        let mut pages: Vec<Page> = (0..RING / 4096).map(|_| Page([0; 4096])).collect();
+        // SAFETY: the pages are contiguous plain bytes, `RING` of them, borrowed for the
+        // call.
+        let buf = unsafe { std::slice::from_raw_parts_mut(pages.as_mut_ptr().cast::<u8>(), RING) };
+        relay_through(input, buf)
+    })
 }
 
 fn relay_through(input: &Input, buf: &mut [u8]) -> u64 {
@@ -246,28 +262,14 @@ const CONTENDERS: [Contender; 5] = [
     ("relay_aligned", relay_aligned),
 ];
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
 /// Runs the contenders in turn for [`ROUNDS`] rounds and prints medians, ranges and ratios.
 fn interleaved(input: &Input, size: usize) {
-    let mut times = vec![Vec::new(); CONTENDERS.len()];
-    for round in 0..ROUNDS {
-        for k in 0..CONTENDERS.len() {
-            let i = (round + k) % CONTENDERS.len();
-            let start = Instant::now();
-            assert_eq!(CONTENDERS[i].1(input) as usize, size);
-            times[i].push(start.elapsed().as_secs_f64());
-        }
-    }
-    let base = median(&mut times[0].clone());
+    let times = rotating_rounds(ROUNDS, CONTENDERS.len(), |i| {
+        let start = Instant::now();
+        assert_eq!(CONTENDERS[i].1(input) as usize, size);
+        start.elapsed().as_secs_f64()
+    });
+    let base = Spread::of(&times[0]).median;
     println!(
         "interleaved: {} MiB file -> /dev/null, 1 MiB ring, {ROUNDS} rounds",
         size >> 20
@@ -277,17 +279,15 @@ fn interleaved(input: &Input, size: usize) {
         "", "median ms", "range ms", "GiB/s", "time / picoring"
     );
     for (i, (name, _)) in CONTENDERS.iter().enumerate() {
-        let mut t = times[i].clone();
-        let m = median(&mut t);
-        let (lo, hi) = (t[0], t[t.len() - 1]);
+        let t = Spread::of(&times[i]);
         println!(
             "{name:14} {:10.1} {:>21} {:9.2} {:>8.2}x ({:.2}-{:.2})",
-            m * 1e3,
-            format!("{:.1}-{:.1}", lo * 1e3, hi * 1e3),
-            size as f64 / m / f64::from(1 << 30),
-            m / base,
-            lo / base,
-            hi / base
+            t.median * 1e3,
+            format!("{:.1}-{:.1}", t.min * 1e3, t.max * 1e3),
+            size as f64 / t.median / f64::from(1 << 30),
+            t.median / base,
+            t.min / base,
+            t.max / base
         );
     }
 }

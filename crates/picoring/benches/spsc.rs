@@ -11,52 +11,19 @@
 //! Without `--bench` (as in `cargo test --benches`), every contender runs one short round.
 //! Other arguments select groups by name: `cargo bench -p picoring --bench spsc -- single`.
 
+mod common;
+
 use std::hint::black_box;
 use std::mem::MaybeUninit;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use common::{Spread, rotating_rounds, two_threads};
 
 use ringbuf::traits::{Consumer as _, Producer as _, Split as _};
 
 /// Slots in every ring (picoring's capacity for `u64` at this request is exactly this).
 const CAPACITY: usize = 16384;
-
-/// Pins the calling thread to `cpu`, if the machine has it.
-fn pin(cpu: usize) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: `set` is a plain bit set, initialised by CPU_ZERO before use.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_ZERO(&mut set);
-        libc::CPU_SET(cpu, &mut set);
-        libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set);
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = cpu;
-}
-
-/// Runs `produce` and `consume` on two pinned threads; returns the time until both finish
-/// and the consumer's checksum.
-fn two_threads(
-    produce: impl FnOnce() + Send,
-    consume: impl FnOnce() -> u64 + Send,
-) -> (Duration, u64) {
-    let cpus = thread::available_parallelism().map_or(1, |n| n.get());
-    thread::scope(|s| {
-        let start = Instant::now();
-        let p = s.spawn(move || {
-            pin(0);
-            produce();
-        });
-        let c = s.spawn(move || {
-            pin(1 % cpus);
-            consume()
-        });
-        p.join().unwrap();
-        let sum = c.join().unwrap();
-        (start.elapsed(), sum)
-    })
-}
 
 fn expected_sum(n: u64) -> u64 {
     n * (n - 1) / 2
@@ -300,11 +267,6 @@ fn groups(full: bool) -> Vec<Group> {
     groups
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let full = args.iter().any(|a| a == "--bench");
@@ -319,40 +281,30 @@ fn main() {
         if !filters.is_empty() && !filters.iter().any(|f| group.name.contains(f.as_str())) {
             continue;
         }
-        let mut rates: Vec<Vec<f64>> = vec![Vec::new(); group.contenders.len()];
+        let mut run = |i: usize| {
+            let (name, contender) = &group.contenders[i];
+            let (time, sum) = contender();
+            assert_eq!(sum, expected_sum(group.items), "{name} lost items");
+            group.items as f64 / time.as_secs_f64() / 1e6
+        };
         // One warm-up round, not counted.
-        for r in 0..=rounds {
-            for k in 0..group.contenders.len() {
-                let i = (k + r) % group.contenders.len();
-                let (time, sum) = (group.contenders[i].1)();
-                assert_eq!(
-                    sum,
-                    expected_sum(group.items),
-                    "{} lost items",
-                    group.contenders[i].0
-                );
-                if r > 0 {
-                    rates[i].push(group.items as f64 / time.as_secs_f64() / 1e6);
-                }
-            }
-        }
+        rotating_rounds(1, group.contenders.len(), &mut run);
+        let rates = rotating_rounds(rounds, group.contenders.len(), &mut run);
         println!("\n{} ({} items)", group.name, group.items);
         println!(
             "  {:<12} {:>12} {:>20} {:>16}",
             "contender", "Mitems/s", "range", "picoring / it"
         );
-        let base = median(&mut rates[0].clone());
+        let base = Spread::of(&rates[0]).median;
         for (i, (name, _)) in group.contenders.iter().enumerate() {
-            let mut r = rates[i].clone();
-            let m = median(&mut r);
-            let (lo, hi) = (r[0], r[r.len() - 1]);
+            let r = Spread::of(&rates[i]);
             println!(
                 "  {:<12} {:>12.1} {:>9.1} ..{:>8.1} {:>15.2}x",
                 name,
-                m,
-                lo,
-                hi,
-                base / m
+                r.median,
+                r.min,
+                r.max,
+                base / r.median
             );
         }
     }
