@@ -143,6 +143,12 @@ fn add_all(sum: u64, items: &[u64]) -> u64 {
     items.iter().fold(sum, |a, &v| a.wrapping_add(v))
 }
 
+/// Adds every item of `items` to `sum`; returns how many there were.
+fn add_slice(sum: &mut u64, items: &[u64]) -> usize {
+    *sum = add_all(*sum, items);
+    items.len()
+}
+
 /// One transfer of `total` single items from `producers` threads; returns its duration.
 fn single(queue: Peer, producers: u64, total: u64) -> Duration {
     let each = total / producers;
@@ -217,9 +223,7 @@ fn batch64(queue: Peer, total: u64) -> Duration {
                 }
                 drop(tx);
                 sum_takes(items, |sum| {
-                    let slice = rx.readable_slice();
-                    *sum = add_all(*sum, slice);
-                    let n = slice.len();
+                    let n = add_slice(sum, rx.readable_slice());
                     rx.advance_tail(n);
                     n
                 })
@@ -242,9 +246,7 @@ fn batch64(queue: Peer, total: u64) -> Duration {
                     });
                 }
                 sum_takes(items, |sum| {
-                    let Some(batch) = q.pop() else { return 0 };
-                    *sum = add_all(*sum, &batch);
-                    BATCH
+                    q.pop().map_or(0, |batch| add_slice(sum, &batch))
                 })
             })
         }
@@ -272,9 +274,7 @@ fn batch64(queue: Peer, total: u64) -> Duration {
                     }
                 });
                 sum_takes(items, |sum| {
-                    let slice = rx.readable_slice();
-                    *sum = add_all(*sum, slice);
-                    let n = slice.len();
+                    let n = add_slice(sum, rx.readable_slice());
                     rx.advance_tail(n);
                     n
                 })

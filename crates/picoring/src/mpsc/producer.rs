@@ -258,11 +258,10 @@ impl<T: Copy> MpscProducer<T> {
             return 0;
         }
         let want = values.len().min(self.capacity());
-        let Some((head, n)) = self.shared.claim(1, want) else {
+        let Some((pos, n)) = self.shared.claim(1, want) else {
             return 0;
         };
         let shared = &*self.shared;
-        let pos = head;
         // SAFETY: the `n` slots from `pos` were just claimed (one window, `n <= capacity`):
         // nobody else writes them and the consumer does not read them before the stamp is
         // published; `values` is borrowed from elsewhere, so it cannot overlap them;
