@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group};
 
-use common::{Spread, on_cpu, rotating_rounds, two_threads};
+use common::{Spread, benchmarking, on_cpu, rotating_rounds, two_threads};
 
 const RING: usize = 1 << 20;
 const ROUNDS: usize = 15;
@@ -53,10 +53,6 @@ const ROUNDS: usize = 15;
 /// The file size: 256 MiB when benchmarking, 16 MiB for `cargo test --benches`.
 fn file_size() -> usize {
     if benchmarking() { 256 << 20 } else { 16 << 20 }
-}
-
-fn benchmarking() -> bool {
-    std::env::args().any(|a| a == "--bench")
 }
 
 /// A tmpfs file of pseudo-random bytes, deleted when dropped.

@@ -10,6 +10,13 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// Whether this run benchmarks (`cargo bench` passes `--bench`), rather than checking that
+/// the bench works (`cargo test --benches` passes neither `--bench` nor `--test` to a bench
+/// without the standard harness).
+pub(crate) fn benchmarking() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
 /// Pins the calling thread to `cpu`, if the machine has it (on Linux; elsewhere it does
 /// nothing).
 pub(crate) fn pin(cpu: usize) {
