@@ -181,7 +181,7 @@ const AHEAD_OF_BATCH: usize = 4096;
 ///
 /// A hint: it changes no memory and never faults, whatever the address.
 #[inline(always)]
-fn prefetch(addr: *const u8, write: bool) {
+pub(crate) fn prefetch(addr: *const u8, write: bool) {
     /// The hint for writing or the one for reading, on the address of `addr`.
     #[cfg(all(not(miri), any(target_arch = "x86_64", target_arch = "aarch64")))]
     macro_rules! hint {

@@ -165,6 +165,16 @@ impl<T> Shared<T> {
         unsafe { self.stamps.get_unchecked(pos & self.mask) }
     }
 
+    /// Asks the processor to fetch the stamp of position `pos` into this core's cache, for
+    /// reading. A hint: it changes nothing.
+    #[inline(always)]
+    fn prefetch_stamp(&self, pos: usize) {
+        #[cfg(not(loom))]
+        crate::mirror::prefetch(self.stamp(pos).as_ptr().cast_const().cast(), false);
+        #[cfg(loom)]
+        let _ = pos;
+    }
+
     /// The number of positions from `tail` to `head`, if `tail` is at most a capacity
     /// behind `head`; `None` for a `tail` that is ahead of it (read after a newer head).
     #[inline]

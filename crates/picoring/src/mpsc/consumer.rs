@@ -14,6 +14,12 @@ use crate::mirror;
 use crate::sync::Key;
 use crate::sync::prim::{Arc, Ordering};
 
+/// The number of stamps in a cache line.
+const STAMPS_PER_LINE: usize = 64 / std::mem::size_of::<usize>();
+
+/// How many runs ahead of its scan the consumer fetches a stamp.
+const RUNS_AHEAD: usize = 4;
+
 /// The reading half of a [`PicoMPSC`](super::PicoMPSC).
 ///
 /// It is [`Send`] when `T` is, but neither `Sync` nor `Clone`: there is one consumer. It
@@ -87,6 +93,15 @@ impl<T> MpscConsumer<T> {
             }
             let n = s >> 1;
             debug_assert!(n >= 1 && ready + n <= cap, "run of {n} after {ready} items");
+            // Each stamp tells where the next one is, so the scan waits for one stamp's line
+            // after another, each freshly written on a producer's core. A run of a line of
+            // stamps or more is likely followed by runs of its size (producers sending
+            // batches): ask for the stamp a few such runs ahead, so that several lines are
+            // on their way at once.
+            if n >= STAMPS_PER_LINE {
+                let at = tail.wrapping_add(ready);
+                shared.prefetch_stamp(at.wrapping_add(n.wrapping_mul(RUNS_AHEAD)));
+            }
             if s & HOLE != 0 {
                 if ready > 0 {
                     end = End::Hole;
