@@ -158,6 +158,13 @@ impl<T> Shared<T> {
         self.mask + 1
     }
 
+    /// The threads that share the queue, as far as waiting is concerned: the live
+    /// producer handles and the consumer.
+    fn threads(&self) -> usize {
+        // Relaxed: a hint for how to wait, not a condition.
+        self.rare.producers.load(Ordering::Relaxed) + 1
+    }
+
     /// The stamp of the slot of position `pos`.
     #[inline]
     fn stamp(&self, pos: usize) -> &AtomicUsize {

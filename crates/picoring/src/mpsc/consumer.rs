@@ -334,7 +334,12 @@ impl<T> MpscConsumer<T> {
             return Ok(value);
         }
         let shared = Arc::clone(&self.shared);
-        PopTimeoutError::from_wait(shared.rare.readable.wait(deadline, || self.items(1)))?;
+        PopTimeoutError::from_wait(
+            shared
+                .rare
+                .readable
+                .wait(shared.threads(), deadline, || self.items(1)),
+        )?;
         Ok(self.pop().expect("an item was readable"))
     }
 
@@ -354,7 +359,10 @@ impl<T> MpscConsumer<T> {
     /// ```
     pub fn readable_slice_blocking(&self, n: usize) -> &[T] {
         let wanted = n.min(self.capacity());
-        self.shared.rare.readable.wait(None, || self.items(wanted));
+        self.shared
+            .rare
+            .readable
+            .wait(self.shared.threads(), None, || self.items(wanted));
         self.readable_slice()
     }
 

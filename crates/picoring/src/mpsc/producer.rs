@@ -188,7 +188,9 @@ impl<T> MpscProducer<T> {
             .shared
             .rare
             .writable
-            .wait(deadline, || self.try_push(&mut value));
+            .wait(self.shared.threads(), deadline, || {
+                self.try_push(&mut value)
+            });
         PopTimeoutError::from_wait(done)
             .map_err(|why| PushTimeoutError::holding(why, value.take().expect("kept")))
     }

@@ -206,7 +206,12 @@ impl<T> Consumer<T> {
         if let Some(value) = self.pop() {
             return Ok(value);
         }
-        PopTimeoutError::from_wait(self.shared.rare.readable.wait(deadline, || self.items(1)))?;
+        PopTimeoutError::from_wait(
+            self.shared
+                .rare
+                .readable
+                .wait(2, deadline, || self.items(1)),
+        )?;
         Ok(self.pop().expect("an item was readable"))
     }
 
@@ -225,7 +230,10 @@ impl<T> Consumer<T> {
     /// ```
     pub fn readable_slice_blocking(&self, n: usize) -> &[T] {
         let wanted = n.min(self.capacity());
-        self.shared.rare.readable.wait(None, || self.items(wanted));
+        self.shared
+            .rare
+            .readable
+            .wait(2, None, || self.items(wanted));
         self.readable_slice()
     }
 

@@ -153,14 +153,16 @@ impl Event {
     /// Blocks until `ready` returns `Some`, or until `deadline` passes (then `ready`'s last
     /// answer, which is `None`).
     ///
-    /// `ready` is checked, then spun on briefly, then checked after each wake-up; the
-    /// notifier must publish what `ready` reads before it calls [`notify`](Event::notify).
+    /// `ready` is checked, then spun on briefly (unless the `threads` threads that share the
+    /// structure outnumber the CPUs), then checked after each wake-up; the notifier must
+    /// publish what `ready` reads before it calls [`notify`](Event::notify).
     pub(crate) fn wait<R>(
         &self,
+        threads: usize,
         deadline: Option<Instant>,
         mut ready: impl FnMut() -> Option<R>,
     ) -> Option<R> {
-        let backoff = Backoff::new();
+        let backoff = Backoff::new(threads);
         loop {
             if let Some(r) = ready() {
                 return Some(r);

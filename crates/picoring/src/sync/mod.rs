@@ -3,7 +3,8 @@
 //! Every structure that lets a thread wait for another uses the same three pieces:
 //!
 //! - [`CachePadded`] keeps indices written by different threads on different cache lines;
-//! - [`Backoff`] spins, then yields, for a few microseconds at most;
+//! - [`Backoff`] spins, then yields (only yields, when the threads outnumber the CPUs), for a
+//!   few microseconds at most;
 //! - [`Event`] is where a waiter sleeps (a parked thread or a task's waker) until a peer
 //!   publishes a change and calls [`Event::notify`].
 //!
