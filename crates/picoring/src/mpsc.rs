@@ -52,7 +52,8 @@
 //! Waiting (`*_blocking`, `*_timeout`, `*_async`) spins briefly, yields, then sleeps until
 //! the other side publishes; dropping the last producer, or the consumer, wakes sleepers.
 //!
-//! Memory: besides the mirrored slots, one word of stamp per slot.
+//! Memory: besides the mirrored slots, one word of stamp per slot, laid out so that
+//! neighbouring single items do not share a cache line of stamps (see `stamp_index`).
 
 use std::fmt;
 use std::mem::MaybeUninit;
@@ -73,6 +74,27 @@ pub use reserve::Reservation;
 
 /// The flag of a stamp that marks a hole: slots claimed and then given up.
 const HOLE: usize = 1;
+
+/// The stamps are laid out in blocks of this many, one block per as many slots.
+const STAMP_BLOCK: usize = 512;
+
+/// Where the stamp of slot `slot` is kept, for a capacity of `mask + 1` slots.
+///
+/// Within each block of [`STAMP_BLOCK`] slots, the stamp of slot `8 * row + column`
+/// (`column < 8`) is kept at `64 * column + row`: the stamps of 8 slots in a row are on 8
+/// different cache lines, and those of slots 8 apart are side by side. So producers that
+/// publish neighbouring single items, and a consumer that waits for the next one, do not
+/// write and read the same line of stamps; and runs of 64 or 512 slots, as batches often
+/// are, have their stamps on consecutive lines, which the hardware prefetcher follows. A
+/// smaller ring keeps its stamps in slot order.
+#[inline]
+fn stamp_index(slot: usize, mask: usize) -> usize {
+    if mask < STAMP_BLOCK - 1 {
+        return slot;
+    }
+    let rows = STAMP_BLOCK / 8;
+    (slot & !(STAMP_BLOCK - 1)) | ((slot & 7) * rows) | ((slot >> 3) & (rows - 1))
+}
 
 /// Claims: written by every producer (the compare-and-swap), read by nobody else.
 struct Claim {
@@ -168,8 +190,9 @@ impl<T> Shared<T> {
     /// The stamp of the slot of position `pos`.
     #[inline]
     fn stamp(&self, pos: usize) -> &AtomicUsize {
-        // SAFETY: `pos & mask <= mask`, and there are `mask + 1` stamps.
-        unsafe { self.stamps.get_unchecked(pos & self.mask) }
+        let i = stamp_index(pos & self.mask, self.mask);
+        // SAFETY: `stamp_index` maps `0..=mask` onto itself, and there are `mask + 1` stamps.
+        unsafe { self.stamps.get_unchecked(i) }
     }
 
     /// Asks the processor to fetch the stamp of position `pos` into this core's cache, for
@@ -531,6 +554,31 @@ mod tests {
             Shared::<u8>::new(usize::MAX / 2 + 2),
             Err(Error::CapacityOverflow)
         ));
+    }
+
+    #[test]
+    fn stamp_layout_is_a_permutation_that_spreads_neighbours() {
+        for cap in [1, 8, 256, 512, 1024, 65536] {
+            let mask = cap - 1;
+            let mut seen = vec![false; cap];
+            for slot in 0..cap {
+                let i = stamp_index(slot, mask);
+                assert!(i < cap && !seen[i], "{cap}: slot {slot} -> {i}");
+                seen[i] = true;
+            }
+        }
+        let mask = 65535;
+        let line = |slot: usize| stamp_index(slot, mask) / 8;
+        for slot in (0..65536).step_by(8) {
+            let lines: std::collections::HashSet<_> = (slot..slot + 8).map(line).collect();
+            assert_eq!(lines.len(), 8, "slots {slot}.. share lines");
+        }
+        for slot in (0..65536 - 64).step_by(64) {
+            if (slot + 64) % STAMP_BLOCK != 0 {
+                assert_eq!(line(slot + 64), line(slot) + 1, "runs of 64 from {slot}");
+            }
+        }
+        assert_eq!(stamp_index(5, 255), 5);
     }
 
     #[test]
