@@ -83,21 +83,30 @@ impl<T> MpscConsumer<T> {
         let mut ready = self.ready.get();
         let mut skipped = false;
         let mut end = End::Unpublished;
+        // Each stamp tells where the next one is. A run like the last one (producers often
+        // send items one at a time, or batches of one size) is taken on a comparison alone,
+        // so the next position does not depend on the value loaded: the processor predicts
+        // the branch and loads the next stamps while this one is still on its way.
+        // The stamp of the last run of items, and its length; no stamp is `usize::MAX`.
+        let (mut last, mut last_n) = (usize::MAX, 0);
         while ready < cap {
             let stamp = shared.stamp(tail.wrapping_add(ready));
             // Acquire: pairs with the Release store in `Shared::publish_quietly`; the run's
             // items are visible from here on.
             let s = stamp.load(Ordering::Acquire);
+            if s == last {
+                ready += last_n;
+                stamp.store(0, Ordering::Relaxed);
+                continue;
+            }
             if s == 0 {
                 break;
             }
             let n = s >> 1;
             debug_assert!(n >= 1 && ready + n <= cap, "run of {n} after {ready} items");
-            // Each stamp tells where the next one is, so the scan waits for one stamp's line
-            // after another, each freshly written on a producer's core. A run of a line of
-            // stamps or more is likely followed by runs of its size (producers sending
-            // batches): ask for the stamp a few such runs ahead, so that several lines are
-            // on their way at once.
+            // A run of a line of stamps or more is likely followed by runs of its size
+            // (producers sending batches): ask for the stamp a few such runs ahead too, for
+            // more lines on their way at once.
             if n >= STAMPS_PER_LINE {
                 let at = tail.wrapping_add(ready);
                 shared.prefetch_stamp(at.wrapping_add(n.wrapping_mul(RUNS_AHEAD)));
@@ -111,6 +120,7 @@ impl<T> MpscConsumer<T> {
                 skipped = true;
             } else {
                 ready += n;
+                (last, last_n) = (s, n);
             }
             // Relaxed: nobody reads or writes this stamp again until the producer that
             // claims the slot a lap later, which it can only do after the tail moves past
