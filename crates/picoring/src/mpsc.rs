@@ -51,6 +51,8 @@
 //!
 //! Waiting (`*_blocking`, `*_timeout`, `*_async`) spins briefly, yields, then sleeps until
 //! the other side publishes; dropping the last producer, or the consumer, wakes sleepers.
+//! While the live handles outnumber the CPUs, a waiter yields instead of spinning: the
+//! thread it waits for may be waiting for a CPU.
 //!
 //! Memory: besides the mirrored slots, one word of stamp per slot, laid out so that
 //! neighbouring single items do not share a cache line of stamps (see `stamp_index`).
