@@ -167,7 +167,7 @@ fn launder<T>(ptr: *mut T) -> *mut T {
 }
 
 /// The size of a cache line, as far as prefetching is concerned.
-const LINE: usize = 64;
+pub(crate) const LINE: usize = 64;
 
 /// How far ahead of a one-slot push or pop the cache line is fetched, in bytes: at a few
 /// nanoseconds per item, far enough ahead to hide a transfer between cores.

@@ -36,6 +36,9 @@ use crate::mirror::Mirror;
 use crate::sync::prim::{Arc, AtomicBool, AtomicUsize, Ordering};
 use crate::sync::{CachePadded, Event};
 
+/// The threads that share a queue, as far as waiting is concerned.
+const THREADS: usize = 2;
+
 mod consumer;
 mod producer;
 

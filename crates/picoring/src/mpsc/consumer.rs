@@ -15,7 +15,7 @@ use crate::sync::Key;
 use crate::sync::prim::{Arc, Ordering};
 
 /// The number of stamps in a cache line.
-const STAMPS_PER_LINE: usize = 64 / std::mem::size_of::<usize>();
+const STAMPS_PER_LINE: usize = mirror::LINE / std::mem::size_of::<usize>();
 
 /// How many runs ahead of its scan the consumer fetches a stamp.
 const RUNS_AHEAD: usize = 4;

@@ -8,7 +8,7 @@ use std::ptr;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::Shared;
+use super::{Shared, THREADS};
 use crate::PopTimeoutError;
 use crate::mirror::{self, Geometry};
 use crate::sync::Key;
@@ -210,7 +210,7 @@ impl<T> Consumer<T> {
             self.shared
                 .rare
                 .readable
-                .wait(2, deadline, || self.items(1)),
+                .wait(THREADS, deadline, || self.items(1)),
         )?;
         Ok(self.pop().expect("an item was readable"))
     }
@@ -233,7 +233,7 @@ impl<T> Consumer<T> {
         self.shared
             .rare
             .readable
-            .wait(2, None, || self.items(wanted));
+            .wait(THREADS, None, || self.items(wanted));
         self.readable_slice()
     }
 

@@ -9,7 +9,7 @@ use std::ptr;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::Shared;
+use super::{Shared, THREADS};
 use crate::chunk::WriteChunk;
 use crate::mirror::Geometry;
 use crate::sync::Key;
@@ -206,7 +206,7 @@ impl<T> Producer<T> {
             Err(value) => value,
         };
         let shared = Arc::clone(&self.shared);
-        let room = shared.rare.writable.wait(2, deadline, || self.room());
+        let room = shared.rare.writable.wait(THREADS, deadline, || self.room());
         match PopTimeoutError::from_wait(room) {
             Ok(()) => self
                 .push(value)
@@ -384,7 +384,7 @@ impl<T> Producer<T> {
     /// Blocks until a slot is free (`true`) or the consumer is gone (`false`).
     pub(crate) fn wait_vacant(&mut self) -> bool {
         let shared = Arc::clone(&self.shared);
-        shared.rare.writable.wait(2, None, || self.room()) == Some(true)
+        shared.rare.writable.wait(THREADS, None, || self.room()) == Some(true)
     }
 
     /// The async form of [`Producer::wait_vacant`]: `Pending` with the task's waker
