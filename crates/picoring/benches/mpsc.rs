@@ -10,6 +10,10 @@
 //!   one claim (`push_slice`) and the consumer takes whatever is readable as one slice
 //!   (`readable_slice` + `advance_tail`); the peers carry `[u64; 64]` messages.
 //! * `mpsc_8p_single`: 8 producers, more threads than this machine's cores.
+//! * `fill_then_drain`: one producer thread fills the queue with single items, then the
+//!   consumer, on another CPU, drains it, 16 times; only the fills and drains are timed.
+//!   The sides never work at once, so this is what each costs per item when the items'
+//!   cache lines come from the other core, without the two sides on neighbouring slots.
 //!
 //! Each case also has a reference row, `spsc_1_producer`: the same items through picoring's
 //! SPSC queue from one producer thread, which pushes what the case's producers would, one
@@ -30,6 +34,7 @@
 mod common;
 
 use std::hint::spin_loop;
+use std::sync::Barrier;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -286,6 +291,86 @@ fn batch64(queue: Peer, total: u64) -> Duration {
     elapsed
 }
 
+/// Fills and drains per transfer of `fill_then_drain`.
+const FILLS: u64 = 16;
+
+/// `FILLS` rounds of: one producer thread (on CPU 0) fills the queue with `CAPACITY` single
+/// items, then the consumer (on CPU 1) drains it. Returns the time spent filling and
+/// draining, not the hand-overs between them.
+fn fill_then_drain(queue: Peer) -> Duration {
+    let n = CAPACITY as u64;
+    let (time, sum) = match queue {
+        Peer::Picoring => {
+            let (tx, mut rx) = picoring::create_mpsc::<u64>(CAPACITY).unwrap();
+            alternate(
+                || push_each(0, n, |v| tx.push(v)),
+                || sum_pops(n, || rx.pop()),
+            )
+        }
+        Peer::Array => {
+            let q = ArrayQueue::<u64>::new(CAPACITY);
+            alternate(
+                || push_each(0, n, |v| q.push(v)),
+                || sum_pops(n, || q.pop()),
+            )
+        }
+        Peer::Channel => {
+            let (tx, rx) = crossbeam_channel::bounded::<u64>(CAPACITY);
+            alternate(
+                || push_each(0, n, |v| tx.try_send(v).map_err(|e| e.into_inner())),
+                || sum_pops(n, || rx.try_recv().ok()),
+            )
+        }
+        Peer::Spsc => {
+            let (mut tx, mut rx) = picoring::create_spsc::<u64>(CAPACITY).unwrap();
+            alternate(
+                || push_each(0, n, |v| tx.push(v)),
+                || sum_pops(n, || rx.pop()),
+            )
+        }
+    };
+    assert_eq!(sum, expected_sum(1, n).wrapping_mul(FILLS));
+    time
+}
+
+/// Runs `fill` on CPU 0 and then `drain` on CPU 1, `FILLS` times, one after the other;
+/// returns the time they took together and what the drains returned, added up.
+fn alternate(fill: impl FnMut() + Send, mut drain: impl FnMut() -> u64 + Send) -> (Duration, u64) {
+    let turn = Barrier::new(2);
+    let cpus = thread::available_parallelism().map_or(1, |n| n.get());
+    thread::scope(|s| {
+        let turn = &turn;
+        let filler = s.spawn(move || {
+            let mut fill = fill;
+            common::pin(0);
+            let mut time = Duration::ZERO;
+            for _ in 0..FILLS {
+                turn.wait();
+                let start = Instant::now();
+                fill();
+                time += start.elapsed();
+                turn.wait();
+            }
+            time
+        });
+        let drainer = s.spawn(move || {
+            common::pin(1 % cpus);
+            let (mut time, mut sum) = (Duration::ZERO, 0u64);
+            for _ in 0..FILLS {
+                turn.wait();
+                turn.wait();
+                let start = Instant::now();
+                sum = sum.wrapping_add(drain());
+                time += start.elapsed();
+            }
+            (time, sum)
+        });
+        let fill_time = filler.join().unwrap();
+        let (drain_time, sum) = drainer.join().unwrap();
+        (fill_time + drain_time, sum)
+    })
+}
+
 fn make_batch(p: u64, b: u64) -> [u64; BATCH] {
     std::array::from_fn(|i| p << 40 | (b * BATCH as u64 + i as u64))
 }
@@ -300,7 +385,7 @@ fn expected_sum(producers: u64, each: u64) -> u64 {
 /// The cases: group, items per transfer, and how to run one transfer.
 type Case = (&'static str, u64, fn(Peer) -> Duration);
 
-const CASES: [Case; 3] = [
+const CASES: [Case; 4] = [
     ("mpsc_4p_single", SINGLE_ITEMS, |q| {
         single(q, 4, SINGLE_ITEMS)
     }),
@@ -308,6 +393,7 @@ const CASES: [Case; 3] = [
     ("mpsc_8p_single", SINGLE_ITEMS, |q| {
         single(q, 8, SINGLE_ITEMS)
     }),
+    ("fill_then_drain", FILLS * CAPACITY as u64, fill_then_drain),
 ];
 
 const QUEUES: [Peer; 4] = [Peer::Picoring, Peer::Array, Peer::Channel, Peer::Spsc];
