@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group};
 use crossbeam_queue::ArrayQueue;
 
-use common::{Spread, rotating_rounds};
+use common::{Spread, rotating_rounds, two_threads};
 
 const CAPACITY: usize = 65536;
 const BATCH: usize = 64;
@@ -335,40 +335,40 @@ fn fill_then_drain(queue: Peer) -> Duration {
 
 /// Runs `fill` on CPU 0 and then `drain` on CPU 1, `FILLS` times, one after the other;
 /// returns the time they took together and what the drains returned, added up.
-fn alternate(fill: impl FnMut() + Send, mut drain: impl FnMut() -> u64 + Send) -> (Duration, u64) {
+fn alternate(
+    mut fill: impl FnMut() + Send,
+    mut drain: impl FnMut() -> u64 + Send,
+) -> (Duration, u64) {
     let turn = Barrier::new(2);
-    let cpus = thread::available_parallelism().map_or(1, |n| n.get());
-    thread::scope(|s| {
-        let turn = &turn;
-        let filler = s.spawn(move || {
-            let mut fill = fill;
-            common::pin(0);
-            let mut time = Duration::ZERO;
+    let mut fill_time = Duration::ZERO;
+    let (_, (drain_time, sum)) = two_threads(
+        || {
             for _ in 0..FILLS {
                 turn.wait();
-                let start = Instant::now();
-                fill();
-                time += start.elapsed();
+                fill_time += timed(&mut fill).0;
                 turn.wait();
             }
-            time
-        });
-        let drainer = s.spawn(move || {
-            common::pin(1 % cpus);
+        },
+        || {
             let (mut time, mut sum) = (Duration::ZERO, 0u64);
             for _ in 0..FILLS {
                 turn.wait();
                 turn.wait();
-                let start = Instant::now();
-                sum = sum.wrapping_add(drain());
-                time += start.elapsed();
+                let (took, drained) = timed(&mut drain);
+                time += took;
+                sum = sum.wrapping_add(drained);
             }
             (time, sum)
-        });
-        let fill_time = filler.join().unwrap();
-        let (drain_time, sum) = drainer.join().unwrap();
-        (fill_time + drain_time, sum)
-    })
+        },
+    );
+    (fill_time + drain_time, sum)
+}
+
+/// Runs `f` once; returns how long it took and what it returned.
+fn timed<R>(f: &mut impl FnMut() -> R) -> (Duration, R) {
+    let start = Instant::now();
+    let out = f();
+    (start.elapsed(), out)
 }
 
 fn make_batch(p: u64, b: u64) -> [u64; BATCH] {
