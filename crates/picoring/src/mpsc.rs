@@ -13,7 +13,7 @@
 //!  positions   t    t+1  t+2  t+3  t+4  t+5  t+6  t+7       head
 //!              |                                               |
 //!  slots     [ a0 | a1 | b0 | ?? | ?? | c0 | c1 | c2 ] . . . . free . . .
-//!  stamps    [ 2  | 0  | 1  | 0  | 0  | H3 | 0  | 0  ]
+//!  stamps    [t+2 |    |t+3 |old |    |Ht+8|    |    ]
 //!              \_A: 2 items_/ \B/ \_D: claimed,_/ \_C: gave up its_/
 //!                                   writing         reservation
 //!
@@ -27,13 +27,16 @@
 //!   published. A claim never waits: if the ring lacks room, it fails (or claims fewer, for
 //!   `push_slice`).
 //! * **Publish.** The producer writes its items into the mirror (one window), then stores the
-//!   run's length into the stamp of the run's first slot with Release. A run that will
-//!   never hold items (a dropped [`Reservation`]) is published as a *hole* of that length.
+//!   position where the run ends into the stamp of the run's first slot with Release. A run
+//!   that will never hold items (a dropped [`Reservation`]) is published as a *hole* (`H`).
 //! * **Consume.** The consumer loads the stamp at the end of what it has already verified
-//!   (Acquire), and extends its readable prefix run by run until it meets a stamp of 0 (a
-//!   run still being written) or a hole. It clears each stamp as it goes, and keeps how far
-//!   it has verified, so asking again costs nothing. Holes at the front are skipped. Moving
-//!   the tail publishes it with Release, which hands the slots back to the producers.
+//!   (Acquire). A stamp that ends after that position is a run published there, and tells
+//!   where the next one starts; a stamp left from an earlier lap ends at or before it (`old`),
+//!   so the run there is still being written. The consumer extends its readable prefix run
+//!   by run until it meets such a run or a hole, and keeps how far it has verified, so asking
+//!   again costs nothing. Holes at the front are skipped. It never writes a stamp: the lines
+//!   of stamps go from the producers to the consumer and not back. Moving the tail publishes
+//!   it with Release, which hands the slots back to the producers.
 //!
 //! So a producer preempted between claim and publish delays only the consumer's view past
 //! its own slots, and only until it runs again; the other producers keep claiming and
@@ -76,6 +79,13 @@ pub use reserve::Reservation;
 
 /// The flag of a stamp that marks a hole: slots claimed and then given up.
 const HOLE: usize = 1;
+
+/// The stamp of a run that ends before position `end`: the end's low 63 bits, and the
+/// [`HOLE`] flag.
+#[inline(always)]
+fn stamp_of(end: usize, hole: bool) -> usize {
+    end << 1 | usize::from(hole)
+}
 
 /// The stamps are laid out in blocks of this many, one block per as many slots.
 const STAMP_BLOCK: usize = 512;
@@ -124,8 +134,8 @@ pub(crate) struct Shared<T> {
     /// The oldest unconsumed position; written by the consumer only.
     tail: CachePadded<AtomicUsize>,
     rare: CachePadded<Rare>,
-    /// Per slot: 0, or the stamp of a published run that starts there and that the
-    /// consumer has not scanned yet: `len << 1` for items, `len << 1 | HOLE` for a hole.
+    /// Per slot: the [`stamp_of`] the last run published there, which starts at that
+    /// slot; at first, that of an empty run at the slot's first position.
     stamps: Box<[AtomicUsize]>,
     /// `capacity - 1`: the capacity is a power of two, and a position's slot is
     /// `pos & mask`.
@@ -156,7 +166,10 @@ impl<T> Shared<T> {
             call: "alloc",
             source: std::io::ErrorKind::OutOfMemory.into(),
         })?;
-        stamps.extend((0..cap).map(|_| AtomicUsize::new(0)));
+        stamps.resize(cap, 0);
+        for slot in 0..cap {
+            stamps[stamp_index(slot, cap - 1)] = stamp_of(slot, false);
+        }
         Ok(Shared {
             claim: CachePadded::new(Claim {
                 head: AtomicUsize::new(0),
@@ -169,7 +182,7 @@ impl<T> Shared<T> {
                 readable: Event::new(),
                 writable: Event::new(),
             }),
-            stamps: stamps.into_boxed_slice(),
+            stamps: stamps.into_iter().map(AtomicUsize::new).collect(),
             mask: cap - 1,
             #[cfg(loom)]
             cells: (0..cap).map(|_| loom::cell::UnsafeCell::new(())).collect(),
@@ -195,6 +208,18 @@ impl<T> Shared<T> {
         let i = stamp_index(pos & self.mask, self.mask);
         // SAFETY: `stamp_index` maps `0..=mask` onto itself, and there are `mask + 1` stamps.
         unsafe { self.stamps.get_unchecked(i) }
+    }
+
+    /// The length of the run that stamp `stamp` says was published at position `pos`, or
+    /// `None` if that stamp is left from an earlier lap (the run there is not published).
+    ///
+    /// A stamp from an earlier lap ends at or before `pos`, so its distance to `pos`, in 63
+    /// bits, is 0 or more than the capacity, as long as fewer than `2^63 - capacity` slots
+    /// were claimed since it was stored: the same bound as for the counters themselves.
+    #[inline(always)]
+    fn run_at(&self, stamp: usize, pos: usize) -> Option<usize> {
+        let n = (stamp >> 1).wrapping_sub(pos) & (usize::MAX >> 1);
+        (n.wrapping_sub(1) <= self.mask).then_some(n)
     }
 
     /// Asks the processor to fetch the stamp of position `pos` into this core's cache, for
@@ -309,7 +334,7 @@ impl<T> Shared<T> {
         // Release: pairs with the consumer's Acquire load of the stamp; the items (and the
         // mirror's twin copy, on the heap backend) are written before it.
         self.stamp(pos)
-            .store(n << 1 | usize::from(hole), Ordering::Release);
+            .store(stamp_of(pos.wrapping_add(n), hole), Ordering::Release);
     }
 
     /// Writes `value` into the claimed slot at `pos` and publishes it.
@@ -393,10 +418,9 @@ fn drop_runs<T>(shared: &Shared<T>, from: usize, to: usize) {
     while pos != to {
         // Relaxed: the caller has exclusive access (the last `Arc` is being dropped).
         let stamp = shared.stamp(pos).load(Ordering::Relaxed);
-        if stamp == 0 {
+        let Some(n) = shared.run_at(stamp, pos) else {
             return;
-        }
-        let n = stamp >> 1;
+        };
         let next = pos.wrapping_add(n);
         if stamp & HOLE == 0 {
             shared.track_read(pos, n);
@@ -581,6 +605,37 @@ mod tests {
             }
         }
         assert_eq!(stamp_index(5, 255), 5);
+    }
+
+    #[test]
+    fn stamps_left_from_earlier_laps_are_not_runs() {
+        let shared = Shared::<u8>::new(1).unwrap();
+        let cap = shared.capacity();
+        let fresh = |pos: usize| shared.run_at(shared.stamp(pos).load(Ordering::Relaxed), pos);
+        // At first, every slot's stamp is an empty run at the slot's first position.
+        assert!((0..cap).all(|pos| fresh(pos).is_none()));
+        for (start, n) in [(0, cap), (5, 1), (7, cap - 2), (usize::MAX - 2, 9)] {
+            shared.publish_quietly(start, n, false);
+            assert_eq!(fresh(start), Some(n), "run of {n} at {start}");
+            // A lap or more later, at the same slot: left from an earlier lap. A run of a
+            // whole lap ends exactly there.
+            for later in [cap, 2 * cap, 1 << 40, (1 << 63) - cap] {
+                assert_eq!(
+                    fresh(start.wrapping_add(later)),
+                    None,
+                    "{n} at {start} + {later}"
+                );
+            }
+            shared.publish_quietly(start, n, true);
+            assert_eq!(fresh(start), Some(n));
+            assert_eq!(shared.stamp(start).load(Ordering::Relaxed) & HOLE, HOLE);
+        }
+        // Positions past the top of the counter wrap like the counter.
+        assert_eq!(shared.run_at(stamp_of(3, false), usize::MAX), Some(4));
+        assert_eq!(
+            shared.run_at(stamp_of(1 << 63, false), (1 << 63) - 1),
+            Some(1)
+        );
     }
 
     #[test]

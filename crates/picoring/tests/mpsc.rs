@@ -302,7 +302,7 @@ fn every_item_is_dropped_once_also_inside_at_drop() {
     assert!(c.pop().is_some());
     drop(p.reserve(1).unwrap());
     p.push(Arc::clone(&token)).unwrap();
-    // Some verified by the consumer (their stamps cleared), some not: both are dropped.
+    // Some verified by the consumer, some not: both are dropped.
     assert!(!c.readable_slice().is_empty());
     p2.push(Arc::clone(&token)).unwrap();
     assert_eq!(Arc::strong_count(&token), 1 + cap - cap / 2 - 1 + 2);

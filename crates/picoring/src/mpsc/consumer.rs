@@ -8,7 +8,7 @@ use std::ptr;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::{HOLE, Shared};
+use super::{HOLE, Shared, stamp_of};
 use crate::PopTimeoutError;
 use crate::mirror;
 use crate::sync::Key;
@@ -47,8 +47,8 @@ pub struct MpscConsumer<T> {
     shared: Arc<Shared<T>>,
     /// The oldest unconsumed position; only this half writes it.
     tail: Cell<usize>,
-    /// The number of items from `tail` known to be published: the readable prefix. Every
-    /// stamp from `tail + ready` on is intact; those before it were cleared when scanned.
+    /// The number of items from `tail` known to be published: the readable prefix, which
+    /// ends at a run boundary.
     ready: Cell<usize>,
 }
 
@@ -87,28 +87,26 @@ impl<T> MpscConsumer<T> {
         // send items one at a time, or batches of one size) is taken on a comparison alone,
         // so the next position does not depend on the value loaded: the processor predicts
         // the branch and loads the next stamps while this one is still on its way.
-        // The stamp of the last run of items, and its length; no stamp is `usize::MAX`.
-        let (mut last, mut last_n) = (usize::MAX, 0);
+        // The length of the last run of items, 0 before the first.
+        let mut last_n = 0;
         while ready < cap {
-            let stamp = shared.stamp(tail.wrapping_add(ready));
+            let at = tail.wrapping_add(ready);
+            let stamp = shared.stamp(at);
             // Acquire: pairs with the Release store in `Shared::publish_quietly`; the run's
             // items are visible from here on.
             let s = stamp.load(Ordering::Acquire);
-            if s == last {
+            if last_n != 0 && s == stamp_of(at.wrapping_add(last_n), false) {
                 ready += last_n;
-                stamp.store(0, Ordering::Relaxed);
                 continue;
             }
-            if s == 0 {
+            let Some(n) = shared.run_at(s, at) else {
                 break;
-            }
-            let n = s >> 1;
-            debug_assert!(n >= 1 && ready + n <= cap, "run of {n} after {ready} items");
+            };
+            debug_assert!(ready + n <= cap, "run of {n} after {ready} items");
             // A run of a line of stamps or more is likely followed by runs of its size
             // (producers sending batches): ask for the stamp a few such runs ahead too, for
             // more lines on their way at once.
             if n >= STAMPS_PER_LINE {
-                let at = tail.wrapping_add(ready);
                 shared.prefetch_stamp(at.wrapping_add(n.wrapping_mul(RUNS_AHEAD)));
             }
             if s & HOLE != 0 {
@@ -120,12 +118,8 @@ impl<T> MpscConsumer<T> {
                 skipped = true;
             } else {
                 ready += n;
-                (last, last_n) = (s, n);
+                last_n = n;
             }
-            // Relaxed: nobody reads or writes this stamp again until the producer that
-            // claims the slot a lap later, which it can only do after the tail moves past
-            // it (the Release store of `tail` orders this store before that claim).
-            stamp.store(0, Ordering::Relaxed);
         }
         self.ready.set(ready);
         if skipped {
@@ -140,8 +134,8 @@ impl<T> MpscConsumer<T> {
     #[inline]
     fn publish_tail(&self, tail: usize) {
         // Release: pairs with the producers' Acquire loads of `tail` (directly or through
-        // `tail_seen`): reads of the freed slots, and the stamps cleared, happen before the
-        // slots are claimed again.
+        // `tail_seen`): reads of the freed slots and of their stamps happen before the slots
+        // are claimed again.
         self.shared.tail.store(tail, Ordering::Release);
         self.shared.rare.writable.notify();
     }
@@ -419,8 +413,8 @@ impl<T> Drop for MpscConsumer<T> {
         }
         let shared = Arc::clone(&self.shared);
         let _gone = Gone(&shared);
-        // The verified items have lost their stamps: drop them here, which leaves the tail
-        // at a run boundary for `Shared`'s drop to take over from.
+        // The tail may be inside a run: drop the verified items here, which leaves it at a
+        // run boundary for `Shared`'s drop to take over from.
         let ready = self.ready.get();
         self.drop_front(ready);
     }
