@@ -75,8 +75,13 @@ impl<T> MpscConsumer<T> {
     }
 
     /// Extends the readable prefix over the runs published since the last look, skipping
-    /// holes at the front. Returns its length and what ends it.
-    fn refresh(&self) -> (usize, End) {
+    /// holes at the front, until it holds at least `wanted` items. Returns its length and
+    /// what ends it.
+    ///
+    /// Stopping at `wanted` matters when the consumer has caught up with the producers: a
+    /// `pop` then reads the stamp of its own item only, and leaves the next stamp's line to
+    /// the producer about to write it instead of pulling it away first.
+    fn refresh(&self, wanted: usize) -> (usize, End) {
         let shared = &*self.shared;
         let cap = shared.capacity();
         let mut tail = self.tail.get();
@@ -89,7 +94,8 @@ impl<T> MpscConsumer<T> {
         // the branch and loads the next stamps while this one is still on its way.
         // The length of the last run of items, 0 before the first.
         let mut last_n = 0;
-        while ready < cap {
+        let enough = wanted.min(cap);
+        while ready < enough {
             let at = tail.wrapping_add(ready);
             let stamp = shared.stamp(at);
             // Acquire: pairs with the Release store in `Shared::publish_quietly`; the run's
@@ -147,7 +153,7 @@ impl<T> MpscConsumer<T> {
         if ready >= wanted {
             ready
         } else {
-            self.refresh().0
+            self.refresh(wanted).0
         }
     }
 
@@ -170,7 +176,7 @@ impl<T> MpscConsumer<T> {
     ///
     /// Items behind a run that a producer is still writing are not counted.
     pub fn len(&self) -> usize {
-        self.refresh().0
+        self.refresh(usize::MAX).0
     }
 
     /// Whether no item is readable now.
@@ -376,14 +382,14 @@ impl<T> MpscConsumer<T> {
         if self.ready.get() >= wanted {
             return Some(true);
         }
-        let (ready, end) = self.refresh();
+        let (ready, end) = self.refresh(wanted);
         if ready >= wanted || end == End::Hole {
             return Some(true);
         }
         // Acquire: pairs with the Release decrement in `MpscProducer::drop`.
         if self.shared.rare.producers.load(Ordering::Acquire) == 0 {
             // Everything published before the producers left is visible now.
-            return Some(self.refresh().0 >= wanted.min(1));
+            return Some(self.refresh(wanted).0 >= wanted.min(1));
         }
         None
     }
