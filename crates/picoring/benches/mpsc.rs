@@ -9,6 +9,7 @@
 //! * `mpsc_4p_batch64`: 4 producers push batches of 64; picoring publishes each batch with
 //!   one claim (`push_slice`) and the consumer takes whatever is readable as one slice
 //!   (`readable_slice` + `advance_tail`); the peers carry `[u64; 64]` messages.
+//! * `mpsc_1p_single`: 1 producer, so producer and consumer run at once on the two cores.
 //! * `mpsc_8p_single`: 8 producers, more threads than this machine's cores.
 //! * `fill_then_drain`: one producer thread fills the queue with single items, then the
 //!   consumer, on another CPU, drains it, 16 times; only the fills and drains are timed.
@@ -385,9 +386,12 @@ fn expected_sum(producers: u64, each: u64) -> u64 {
 /// The cases: group, items per transfer, and how to run one transfer.
 type Case = (&'static str, u64, fn(Peer) -> Duration);
 
-const CASES: [Case; 4] = [
+const CASES: [Case; 5] = [
     ("mpsc_4p_single", SINGLE_ITEMS, |q| {
         single(q, 4, SINGLE_ITEMS)
+    }),
+    ("mpsc_1p_single", SINGLE_ITEMS, |q| {
+        single(q, 1, SINGLE_ITEMS)
     }),
     ("mpsc_4p_batch64", BATCH_ITEMS, |q| batch64(q, BATCH_ITEMS)),
     ("mpsc_8p_single", SINGLE_ITEMS, |q| {
