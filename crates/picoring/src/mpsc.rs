@@ -135,7 +135,7 @@ pub(crate) struct Shared<T> {
     tail: CachePadded<AtomicUsize>,
     rare: CachePadded<Rare>,
     /// Per slot: the [`stamp_of`] the last run published there, which starts at that
-    /// slot; at first, that of an empty run at the slot's first position.
+    /// slot; at first 0, an empty run that ends at position 0.
     stamps: Box<[AtomicUsize]>,
     /// `capacity - 1`: the capacity is a power of two, and a position's slot is
     /// `pos & mask`.
@@ -166,10 +166,9 @@ impl<T> Shared<T> {
             call: "alloc",
             source: std::io::ErrorKind::OutOfMemory.into(),
         })?;
-        stamps.resize(cap, 0);
-        for slot in 0..cap {
-            stamps[stamp_index(slot, cap - 1)] = stamp_of(slot, false);
-        }
+        // 0 is an empty run ending at position 0: from an earlier lap for every slot's
+        // first position (`run_at` finds a distance of 0 or more than the capacity).
+        stamps.extend((0..cap).map(|_| AtomicUsize::new(0)));
         Ok(Shared {
             claim: CachePadded::new(Claim {
                 head: AtomicUsize::new(0),
@@ -182,7 +181,7 @@ impl<T> Shared<T> {
                 readable: Event::new(),
                 writable: Event::new(),
             }),
-            stamps: stamps.into_iter().map(AtomicUsize::new).collect(),
+            stamps: stamps.into_boxed_slice(),
             mask: cap - 1,
             #[cfg(loom)]
             cells: (0..cap).map(|_| loom::cell::UnsafeCell::new(())).collect(),
@@ -612,7 +611,7 @@ mod tests {
         let shared = Shared::<u8>::new(1).unwrap();
         let cap = shared.capacity();
         let fresh = |pos: usize| shared.run_at(shared.stamp(pos).load(Ordering::Relaxed), pos);
-        // At first, every slot's stamp is an empty run at the slot's first position.
+        // At first, every slot's stamp is an empty run ending at position 0.
         assert!((0..cap).all(|pos| fresh(pos).is_none()));
         for (start, n) in [(0, cap), (5, 1), (7, cap - 2), (usize::MAX - 2, 9)] {
             shared.publish_quietly(start, n, false);
