@@ -78,6 +78,36 @@ fn push_fills_every_slot_then_gives_the_value_back() {
 }
 
 #[test]
+fn a_handle_left_behind_by_others_claims_where_the_queue_is() {
+    // Each handle starts its claims where its own last one ended; these are wrong once
+    // another handle has pushed, by a few slots or by laps.
+    let (a, mut c) = create_mpsc::<u32>(1).unwrap();
+    let b = a.clone();
+    let cap = a.capacity();
+    a.push(0).unwrap();
+    b.push(1).unwrap();
+    a.push(2).unwrap();
+    assert_eq!((c.pop(), c.pop(), c.pop()), (Some(0), Some(1), Some(2)));
+    for lap in 0..3 {
+        for i in 0..cap {
+            b.push((lap * cap + i) as u32).unwrap();
+        }
+        // Full, whatever `a` last saw.
+        assert_eq!(a.push(7), Err(7));
+        c.advance_tail(cap);
+    }
+    a.push(8).unwrap();
+    assert_eq!(a.free_len(), cap - 1);
+    for i in 1..cap {
+        b.push(i as u32).unwrap();
+    }
+    assert_eq!(a.push(9), Err(9));
+    assert_eq!(c.pop(), Some(8));
+    assert_eq!(a.push_slice(&[10, 11]), 1);
+    assert_eq!(c.len(), cap);
+}
+
+#[test]
 fn push_slice_copies_what_fits_as_one_run() {
     let (p, mut c) = create_mpsc::<u32>(1).unwrap();
     let cap = p.capacity();
