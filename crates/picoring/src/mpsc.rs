@@ -361,7 +361,6 @@ impl<T> Shared<T> {
     /// The slot at `pos` was claimed by the caller and nothing was published there yet.
     #[inline]
     unsafe fn write_one(&self, pos: usize, value: T) {
-        self.track_write(pos, 1);
         // SAFETY: the caller claimed the slot: nobody else writes it, and the consumer does
         // not read it before its stamp is published below.
         unsafe { self.window(pos, 1).write(value) };
