@@ -22,6 +22,11 @@
 //! more threads than a two-CPU machine has, so it shows about the most that machine can move
 //! in that case, whatever the queue.
 //!
+//! The batch case has a second reference row, `bare_handoff`: no queue at all, one producer
+//! thread copying each batch into a plain buffer and publishing a head, the consumer
+//! publishing a tail. It is the least work any queue can do to move those batches between
+//! two threads, so its rate is this machine's ceiling for the case.
+//!
 //! Every queue holds 65,536 items (1,024 messages of 64). Full and empty queues are waited
 //! on the same way for picoring and `ArrayQueue` (spin, then yield); the channel blocks.
 //! After criterion's runs, one more pass runs every case in turn, round after round, and
@@ -34,8 +39,12 @@
 
 mod common;
 
+use std::cell::UnsafeCell;
 use std::hint::spin_loop;
+use std::ptr;
+use std::slice;
 use std::sync::Barrier;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -68,6 +77,8 @@ enum Peer {
     Channel,
     /// picoring's SPSC queue and one producer thread: the same items, no claims.
     Spsc,
+    /// No queue: one producer thread, a buffer, a head and a tail ([`Handoff`]).
+    Bare,
 }
 
 impl Peer {
@@ -77,6 +88,7 @@ impl Peer {
             Peer::Array => "ArrayQueue",
             Peer::Channel => "channel_bounded",
             Peer::Spsc => "spsc_1_producer",
+            Peer::Bare => "bare_handoff",
         }
     }
 }
@@ -207,6 +219,7 @@ fn single(queue: Peer, producers: u64, total: u64) -> Duration {
                 sum_pops(each * producers, || rx.pop())
             })
         }
+        Peer::Bare => unreachable!("{BARE_ONLY}"),
     };
     let elapsed = start.elapsed();
     assert_eq!(sum, expected_sum(producers, each));
@@ -286,10 +299,139 @@ fn batch64(queue: Peer, total: u64) -> Duration {
                 })
             })
         }
+        Peer::Bare => {
+            let mut handoff = Handoff::new();
+            let (mut tx, mut rx) = handoff.split();
+            thread::scope(|s| {
+                s.spawn(move || {
+                    for p in 0..producers {
+                        send_batches(p, batches, |b| tx.send(b));
+                    }
+                });
+                sum_takes(items, |sum| rx.take(sum))
+            })
+        }
     };
     let elapsed = start.elapsed();
     assert_eq!(sum, expected_sum(producers, batches * BATCH as u64));
     elapsed
+}
+
+/// Why a case other than the batch case has no `bare_handoff` row.
+const BARE_ONLY: &str = "the bare hand-off moves whole batches only";
+
+/// The least a queue can do to move batches from one thread to another, for the
+/// `bare_handoff` row: a buffer of `CAPACITY` items, the position after the last batch
+/// written (`head`, published by the sender) and after the last item read (`tail`,
+/// published by the receiver). Batches of `BATCH` items never straddle the buffer's end,
+/// since `CAPACITY` is a multiple of `BATCH`.
+struct Handoff {
+    items: Box<[UnsafeCell<u64>]>,
+    head: Padded,
+    tail: Padded,
+}
+
+/// A position on a cache line pair of its own.
+#[repr(align(128))]
+struct Padded(AtomicUsize);
+
+// SAFETY: the items are only reached through the one `BareSender` and the one
+// `BareReceiver` that `Handoff::split` lends out (it borrows the hand-off mutably). The sender
+// writes only slots from `head` to `tail + CAPACITY`, which the receiver does not read; the
+// receiver reads only slots before `head`. Slots change hands by Release stores and Acquire
+// loads of `head` and `tail`.
+unsafe impl Sync for Handoff {}
+
+impl Handoff {
+    fn new() -> Handoff {
+        const { assert!(CAPACITY % BATCH == 0) };
+        Handoff {
+            items: (0..CAPACITY).map(|_| UnsafeCell::new(0)).collect(),
+            head: Padded(AtomicUsize::new(0)),
+            tail: Padded(AtomicUsize::new(0)),
+        }
+    }
+
+    /// The sending and the receiving end; the mutable borrow makes each the only one.
+    fn split(&mut self) -> (BareSender<'_>, BareReceiver<'_>) {
+        let handoff = &*self;
+        let tx = BareSender {
+            handoff,
+            head: 0,
+            tail: 0,
+        };
+        (tx, BareReceiver { handoff, tail: 0 })
+    }
+}
+
+/// The sending end of a [`Handoff`], with its own copies of `head` and of the last `tail`
+/// it saw.
+struct BareSender<'a> {
+    handoff: &'a Handoff,
+    head: usize,
+    tail: usize,
+}
+
+impl BareSender<'_> {
+    /// Sends `batch`, which must be a whole batch, if there is room for it; returns how many
+    /// items it sent (all or none).
+    fn send(&mut self, batch: &[u64]) -> usize {
+        assert_eq!(batch.len(), BATCH, "the bare hand-off sends whole batches");
+        if self.head + BATCH - self.tail > CAPACITY {
+            // Acquire: pairs with the receiver's Release store; its reads of these slots
+            // are done.
+            self.tail = self.handoff.tail.0.load(Ordering::Acquire);
+            if self.head + BATCH - self.tail > CAPACITY {
+                return 0;
+            }
+        }
+        let at = self.head % CAPACITY;
+        let slots = &self.handoff.items[at..at + BATCH];
+        // SAFETY: the slots from `head` on, up to `tail + CAPACITY`, belong to the sender
+        // (see `Handoff`), and `slots` is `BATCH` of them, in bounds since `at` is a multiple
+        // of `BATCH`; `UnsafeCell` allows writing through a shared reference.
+        unsafe {
+            ptr::copy_nonoverlapping(batch.as_ptr(), UnsafeCell::raw_get(slots.as_ptr()), BATCH);
+        }
+        self.head += BATCH;
+        // Release: pairs with the receiver's Acquire load; the batch is written before.
+        self.handoff.head.0.store(self.head, Ordering::Release);
+        BATCH
+    }
+}
+
+/// The receiving end of a [`Handoff`].
+struct BareReceiver<'a> {
+    handoff: &'a Handoff,
+    tail: usize,
+}
+
+impl BareReceiver<'_> {
+    /// Adds every item sent so far and not yet taken to `sum`, hands their slots back, and
+    /// returns how many there were.
+    fn take(&mut self, sum: &mut u64) -> usize {
+        // Acquire: pairs with the sender's Release store; the items before it are written.
+        let head = self.handoff.head.0.load(Ordering::Acquire);
+        let taken = head - self.tail;
+        if taken == 0 {
+            return 0;
+        }
+        let mut at = self.tail;
+        while at < head {
+            let slot = at % CAPACITY;
+            let len = (head - at).min(CAPACITY - slot);
+            let slots = &self.handoff.items[slot..slot + len];
+            // SAFETY: slots before `head` were written and published by the sender, which
+            // does not write them again before `tail` moves past them (see `Handoff`).
+            let items = unsafe { slice::from_raw_parts(UnsafeCell::raw_get(slots.as_ptr()), len) };
+            add_slice(sum, items);
+            at += len;
+        }
+        self.tail = head;
+        // Release: pairs with the sender's Acquire load; the reads above are done.
+        self.handoff.tail.0.store(head, Ordering::Release);
+        taken
+    }
 }
 
 /// Fills and drains per transfer of `fill_then_drain`.
@@ -329,6 +471,7 @@ fn fill_then_drain(queue: Peer) -> Duration {
                 || sum_pops(n, || rx.pop()),
             )
         }
+        Peer::Bare => unreachable!("{BARE_ONLY}"),
     };
     assert_eq!(sum, expected_sum(1, n).wrapping_mul(FILLS));
     time
@@ -383,33 +526,59 @@ fn expected_sum(producers: u64, each: u64) -> u64 {
     })
 }
 
-/// The cases: group, items per transfer, and how to run one transfer.
-type Case = (&'static str, u64, fn(Peer) -> Duration);
+/// The cases: group, items per transfer, how to run one transfer, and who runs it.
+type Case = (&'static str, u64, fn(Peer) -> Duration, &'static [Peer]);
 
 const CASES: [Case; 5] = [
-    ("mpsc_4p_single", SINGLE_ITEMS, |q| {
-        single(q, 4, SINGLE_ITEMS)
-    }),
-    ("mpsc_1p_single", SINGLE_ITEMS, |q| {
-        single(q, 1, SINGLE_ITEMS)
-    }),
-    ("mpsc_4p_batch64", BATCH_ITEMS, |q| batch64(q, BATCH_ITEMS)),
-    ("mpsc_8p_single", SINGLE_ITEMS, |q| {
-        single(q, 8, SINGLE_ITEMS)
-    }),
-    ("fill_then_drain", FILLS * CAPACITY as u64, fill_then_drain),
+    (
+        "mpsc_4p_single",
+        SINGLE_ITEMS,
+        |q| single(q, 4, SINGLE_ITEMS),
+        &QUEUES,
+    ),
+    (
+        "mpsc_1p_single",
+        SINGLE_ITEMS,
+        |q| single(q, 1, SINGLE_ITEMS),
+        &QUEUES,
+    ),
+    (
+        "mpsc_4p_batch64",
+        BATCH_ITEMS,
+        |q| batch64(q, BATCH_ITEMS),
+        &[
+            Peer::Picoring,
+            Peer::Array,
+            Peer::Channel,
+            Peer::Spsc,
+            Peer::Bare,
+        ],
+    ),
+    (
+        "mpsc_8p_single",
+        SINGLE_ITEMS,
+        |q| single(q, 8, SINGLE_ITEMS),
+        &QUEUES,
+    ),
+    (
+        "fill_then_drain",
+        FILLS * CAPACITY as u64,
+        fill_then_drain,
+        &QUEUES,
+    ),
 ];
 
+/// The queues every case runs; picoring first, since ratios are against it.
 const QUEUES: [Peer; 4] = [Peer::Picoring, Peer::Array, Peer::Channel, Peer::Spsc];
 
 fn bench(c: &mut Criterion) {
-    for (group_name, items, run) in CASES {
+    for (group_name, items, run, queues) in CASES {
         let mut group = c.benchmark_group(group_name);
         group.throughput(Throughput::Elements(items));
         group.sample_size(10);
         group.warm_up_time(Duration::from_millis(500));
         group.measurement_time(Duration::from_secs(3));
-        for queue in QUEUES {
+        for &queue in queues {
             group.bench_function(queue.name(), |b| {
                 b.iter_custom(|iters| (0..iters).map(|_| run(queue)).sum())
             });
@@ -424,12 +593,12 @@ fn interleaved(rounds: usize) {
     println!(
         "\ninterleaved: {rounds} rounds, M items/s: median (min - max); ratio = picoring / peer"
     );
-    for (name, items, run) in CASES {
-        let rates = rotating_rounds(rounds, QUEUES.len(), |i| {
-            items as f64 / run(QUEUES[i]).as_secs_f64() / 1e6
+    for (name, items, run, queues) in CASES {
+        let rates = rotating_rounds(rounds, queues.len(), |i| {
+            items as f64 / run(queues[i]).as_secs_f64() / 1e6
         });
         let base = Spread::of(&rates[0]).median;
-        for (i, queue) in QUEUES.iter().enumerate() {
+        for (i, queue) in queues.iter().enumerate() {
             let r = Spread::of(&rates[i]);
             println!(
                 "{name:16} {:16} {:8.1} ({:.1} - {:.1})  ratio {:.2}x",
