@@ -352,15 +352,18 @@ impl Handoff {
         }
     }
 
-    /// The sending and the receiving end; the mutable borrow makes each the only one.
+    /// The sending and the receiving end, which go on from where earlier ones stopped; the
+    /// mutable borrow makes each the only one.
     fn split(&mut self) -> (BareSender<'_>, BareReceiver<'_>) {
+        let head = *self.head.0.get_mut();
+        let tail = *self.tail.0.get_mut();
         let handoff = &*self;
         let tx = BareSender {
             handoff,
-            head: 0,
-            tail: 0,
+            head,
+            tail,
         };
-        (tx, BareReceiver { handoff, tail: 0 })
+        (tx, BareReceiver { handoff, tail })
     }
 }
 
