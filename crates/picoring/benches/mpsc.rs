@@ -50,6 +50,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group};
 use crossbeam_queue::ArrayQueue;
+use crossbeam_utils::CachePadded;
 
 use common::{Spread, rotating_rounds, two_threads};
 
@@ -327,13 +328,9 @@ const BARE_ONLY: &str = "the bare hand-off moves whole batches only";
 /// since `CAPACITY` is a multiple of `BATCH`.
 struct Handoff {
     items: Box<[UnsafeCell<u64>]>,
-    head: Padded,
-    tail: Padded,
+    head: CachePadded<AtomicUsize>,
+    tail: CachePadded<AtomicUsize>,
 }
-
-/// A position on a cache line pair of its own.
-#[repr(align(128))]
-struct Padded(AtomicUsize);
 
 // SAFETY: the items are only reached through the one `BareSender` and the one
 // `BareReceiver` that `Handoff::split` lends out (it borrows the hand-off mutably). The sender
@@ -347,16 +344,16 @@ impl Handoff {
         const { assert!(CAPACITY % BATCH == 0) };
         Handoff {
             items: (0..CAPACITY).map(|_| UnsafeCell::new(0)).collect(),
-            head: Padded(AtomicUsize::new(0)),
-            tail: Padded(AtomicUsize::new(0)),
+            head: CachePadded::new(AtomicUsize::new(0)),
+            tail: CachePadded::new(AtomicUsize::new(0)),
         }
     }
 
     /// The sending and the receiving end, which go on from where earlier ones stopped; the
     /// mutable borrow makes each the only one.
     fn split(&mut self) -> (BareSender<'_>, BareReceiver<'_>) {
-        let head = *self.head.0.get_mut();
-        let tail = *self.tail.0.get_mut();
+        let head = *self.head.get_mut();
+        let tail = *self.tail.get_mut();
         let handoff = &*self;
         let tx = BareSender {
             handoff,
@@ -383,7 +380,7 @@ impl BareSender<'_> {
         if self.head + BATCH - self.tail > CAPACITY {
             // Acquire: pairs with the receiver's Release store; its reads of these slots
             // are done.
-            self.tail = self.handoff.tail.0.load(Ordering::Acquire);
+            self.tail = self.handoff.tail.load(Ordering::Acquire);
             if self.head + BATCH - self.tail > CAPACITY {
                 return 0;
             }
@@ -398,7 +395,7 @@ impl BareSender<'_> {
         }
         self.head += BATCH;
         // Release: pairs with the receiver's Acquire load; the batch is written before.
-        self.handoff.head.0.store(self.head, Ordering::Release);
+        self.handoff.head.store(self.head, Ordering::Release);
         BATCH
     }
 }
@@ -414,7 +411,7 @@ impl BareReceiver<'_> {
     /// returns how many there were.
     fn take(&mut self, sum: &mut u64) -> usize {
         // Acquire: pairs with the sender's Release store; the items before it are written.
-        let head = self.handoff.head.0.load(Ordering::Acquire);
+        let head = self.handoff.head.load(Ordering::Acquire);
         let taken = head - self.tail;
         if taken == 0 {
             return 0;
@@ -432,7 +429,7 @@ impl BareReceiver<'_> {
         }
         self.tail = head;
         // Release: pairs with the sender's Acquire load; the reads above are done.
-        self.handoff.tail.0.store(head, Ordering::Release);
+        self.handoff.tail.store(head, Ordering::Release);
         taken
     }
 }
